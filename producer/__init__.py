@@ -1,0 +1,1 @@
+"""producer: an AI hip-hop music producer built on Ray."""

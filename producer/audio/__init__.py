@@ -1,0 +1,1 @@
+"""Audio input/output, loudness, mastering and the quality meter."""

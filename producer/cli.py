@@ -1,0 +1,176 @@
+"""The `producer` command: parse arguments, call the library, print the result.
+
+Domain errors become one line on stderr and exit code 2; nothing is written at the output path
+when a command fails. Heavy modules are imported inside the commands so `producer --help` and the
+light commands start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+DEFAULT_PROMPT = "Create a dark trap beat with heavy 808s"
+EXIT_USAGE = 2
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    print(
+        "producer demo: not built yet — the end-to-end pipeline (plan → stems → Faust mix → "
+        "master) lands with the pipeline issue. Today you can mix stems with "
+        "`producer render --faust mix.dsp --stems DIR --output out.wav`.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from producer.audio.io import save_audio
+    from producer.audio.loudness import integrated_loudness, true_peak_dbtp
+    from producer.audio.stems import load_stems
+    from producer.faust.render import render
+
+    script = _read_text(args.faust)
+    stems = load_stems(args.stems, sample_rate=args.sample_rate)
+    target = None if args.no_master else args.target_lufs
+    audio = render(script, stems, args.sample_rate, target_lufs=target)
+    save_audio(args.output, audio, args.sample_rate)
+    lufs = integrated_loudness(audio, args.sample_rate)
+    peak = true_peak_dbtp(audio, args.sample_rate)
+    seconds = audio.shape[1] / args.sample_rate
+    print(
+        f"wrote {args.output}: {seconds:.1f} s, {len(stems)} stems, "
+        f"{lufs:.1f} LUFS, {peak:.1f} dBTP"
+    )
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from producer.faust.validate import validate
+
+    v = validate(_read_text(args.file), n_stems=args.stems, sample_rate=args.sample_rate)
+    layout = "stereo" if v.channels_per_stem == 2 else "mono"
+    master = "stereo" if v.outputs == 2 else "mono"
+    print(
+        f"ok: {len(v.stem_roles)} stems ({', '.join(v.stem_roles)}), {layout} stems in, "
+        f"{master} master out"
+    )
+    return 0
+
+
+def _cmd_assess(args: argparse.Namespace) -> int:
+    from producer.audio.io import load_audio
+    from producer.audio.quality import assess
+
+    audio = load_audio(args.file, sample_rate=args.sample_rate)
+    report = assess(audio, args.sample_rate)
+    if args.json:
+        print(json.dumps(report.model_dump(), indent=2))
+        return 0
+    print(f"{args.file}: {report.duration_s:.1f} s")
+    r = report
+    print(f"  loudness     {r.integrated_lufs:6.1f} LUFS  (range {r.loudness_range_lu:.1f} LU)")
+    print(f"  true peak    {report.true_peak_dbtp:6.1f} dBTP")
+    print(f"  crest factor {report.crest_factor_db:6.1f} dB")
+    print(f"  stereo       correlation {r.stereo_correlation:.2f}, width {r.stereo_width:.2f}")
+    for band in report.bands:
+        print(
+            f"  {band.name:<9} {band.energy_db:6.1f} dB (reference {band.reference_db:6.1f}, "
+            f"{band.deviation_db:+.1f})"
+        )
+    print("  findings:   " + ("; ".join(report.findings) if report.findings else "none"))
+    return 0
+
+
+def _cmd_grammar(args: argparse.Namespace) -> int:
+    from producer.faust.grammar import EBNF
+
+    print(EBNF, end="")
+    return 0
+
+
+def _read_text(path: str) -> str:
+    from producer.errors import ProducerError
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise ProducerError(f"{path}: cannot read ({reason})") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="producer",
+        description="An AI hip-hop producer: plan, generate, mix with Faust, master, score.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    demo = sub.add_parser("demo", help="make a beat from a prompt (and optionally a song)")
+    demo.add_argument("--input", help="a song or stem to build on")
+    demo.add_argument("--prompt", default=DEFAULT_PROMPT)
+    demo.add_argument("--output", default="result.wav")
+    demo.set_defaults(func=_cmd_demo)
+
+    render = sub.add_parser("render", help="mix stems with a Faust mix script")
+    render.add_argument("--faust", required=True, help="the mix script (.dsp)")
+    render.add_argument(
+        "--stems", required=True, nargs="+", help="a folder of <role>.wav files, or the files"
+    )
+    render.add_argument("--output", required=True, help="the master to write (24-bit WAV)")
+    render.add_argument("--target-lufs", type=float, default=-14.0)
+    render.add_argument("--no-master", action="store_true", help="skip loudness mastering")
+    render.add_argument("--sample-rate", type=int, default=44100)
+    render.set_defaults(func=_cmd_render)
+
+    val = sub.add_parser("validate-faust", help="check a mix script against the allowed subset")
+    val.add_argument("file")
+    val.add_argument("--stems", type=int, help="number of stems the script must mix")
+    val.add_argument("--sample-rate", type=int, help="also check frequencies against Nyquist")
+    val.set_defaults(func=_cmd_validate)
+
+    assess = sub.add_parser("assess", help="measure loudness, peaks, balance and problems")
+    assess.add_argument("file")
+    assess.add_argument("--json", action="store_true", help="print the report as JSON")
+    assess.add_argument("--sample-rate", type=int, default=44100)
+    assess.set_defaults(func=_cmd_assess)
+
+    gram = sub.add_parser("faust-grammar", help="print the mix language's grammar (EBNF)")
+    gram.set_defaults(func=_cmd_grammar)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `producer` console script."""
+    args = build_parser().parse_args(argv)
+    from producer.errors import ProducerError
+
+    try:
+        return args.func(args)
+    except ProducerError as err:
+        print(f"producer {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as err:  # full disk, permissions: the user's environment, not a bug
+        print(f"producer {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"producer {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:
+        if os.environ.get("PRODUCER_DEBUG"):
+            raise
+        print(
+            f"producer {args.command}: internal error: {type(err).__name__}: {err} "
+            "(set PRODUCER_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

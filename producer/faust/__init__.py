@@ -1,0 +1,1 @@
+"""The Faust mix language: grammar, parser, validator and renderer."""

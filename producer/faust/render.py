@@ -1,0 +1,83 @@
+"""Render a mix script over stems into a stereo master.
+
+    validate (allowlist, channels, routing) → arrange the stems as the script's inputs →
+    libfaust via DawDreamer (`engine.py`) → mono master duplicated to stereo → mastering
+    (target loudness, true-peak ceiling)
+
+Stems are matched to the script by role: `stems["bass"]` feeds `bass_process`. Input channels
+follow the order in which the stems' processes appear in `process`; a script with one input per
+stem gets each stem as a mono downmix (as in the seed example), a script with two gets it as a
+stereo pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from producer.audio.io import check_audio_array
+from producer.audio.mastering import master
+from producer.faust.engine import run_faust
+from producer.faust.validate import ValidatedScript, validate
+
+Stems = Mapping[str, np.ndarray] | Sequence[np.ndarray]
+
+
+def render(
+    script: str | ValidatedScript,
+    stems: Stems,
+    sample_rate: int = 44100,
+    *,
+    target_lufs: float | None = -14.0,
+    ceiling_dbtp: float = -1.0,
+) -> np.ndarray:
+    """Mix `stems` with a Faust mix script and return the (2, T) float32 master.
+
+    `stems` maps roles to audio ((T,), (2, T) or (T, 2) float arrays at `sample_rate`), or is a
+    sequence given in the script's stem order. Stems of different lengths are padded with
+    silence to the longest. With `target_lufs=None` the raw mix is returned unmastered.
+    Raises `FaustValidationError`, `FaustCompileError`, `AudioInputError` or `RenderError`.
+    """
+    if isinstance(stems, Mapping):
+        roles = list(stems)
+        validated = _validated(script, len(roles), roles, sample_rate)
+        ordered = [stems[role] for role in validated.stem_roles]
+    else:
+        validated = _validated(script, len(stems), None, sample_rate)
+        ordered = list(stems)
+    names = validated.stem_roles
+    inputs = arrange_inputs(
+        [
+            check_audio_array(a, sample_rate, name=f"stem {n}")
+            for a, n in zip(ordered, names, strict=True)
+        ],
+        validated.channels_per_stem,
+    )
+    mix = run_faust(validated.code, inputs, sample_rate)
+    if mix.shape[0] == 1:
+        mix = np.repeat(mix, 2, axis=0)
+    if target_lufs is None:
+        return mix.astype(np.float32, copy=False)
+    return master(mix, sample_rate, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp).audio
+
+
+def _validated(
+    script: str | ValidatedScript, n_stems: int, roles: list[str] | None, sample_rate: int
+) -> ValidatedScript:
+    if isinstance(script, ValidatedScript):
+        # Re-validate the canonical text: cheap, and it checks these stems and this rate.
+        script = script.code
+    return validate(script, n_stems=n_stems, roles=roles, sample_rate=sample_rate)
+
+
+def arrange_inputs(stems: Sequence[np.ndarray], channels_per_stem: int) -> np.ndarray:
+    """Stack (2, T) stems into the script's input channels, padding to the longest stem."""
+    length = max(s.shape[1] for s in stems)
+    inputs = np.zeros((len(stems) * channels_per_stem, length), dtype=np.float32)
+    for k, stem in enumerate(stems):
+        if channels_per_stem == 1:
+            inputs[k, : stem.shape[1]] = stem.mean(axis=0)
+        else:
+            inputs[2 * k : 2 * k + 2, : stem.shape[1]] = stem
+    return inputs

@@ -1,0 +1,1 @@
+"""Ray Data / Ray Train entry points."""
