@@ -90,3 +90,9 @@ class QualityReport(BaseModel):
         description="Plain-language problems found, one short line each (empty when none).",
         default_factory=list,
     )
+
+# The production plan lives with its music constants in `producer.plan`; it is an edge schema
+# too (CLI `--plan` files, HTTP bodies), so it is importable from here as well.
+from producer.plan import ProductionPlan, StemSpec  # noqa: E402
+
+__all__ = ["BandEnergy", "ProductionPlan", "QualityReport", "StemSpec"]
