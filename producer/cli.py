@@ -85,6 +85,93 @@ def _cmd_assess(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_generate(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    from producer.audio.io import save_audio
+    from producer.generators import generate_stems
+    from producer.generators.midi import save_midi
+    from producer.generators.plot import plot_stem
+
+    plan = _plan_from_args(args)
+    duration = args.duration if args.duration is not None else plan.duration
+    out = Path(args.out_dir)
+    started = time.perf_counter()
+    stems = generate_stems(plan, duration=duration, seed=args.seed, sample_rate=args.sample_rate)
+    elapsed = time.perf_counter() - started
+    if not stems:
+        raise _user_error("the plan has no stems to generate (every stem is source: input)")
+    # Everything is generated before anything is written: a failure leaves no partial folder.
+    out.mkdir(parents=True, exist_ok=True)
+    _write_json(out / "plan.json", plan.model_dump(mode="json"))
+    for role, stem in stems.items():
+        save_audio(out / f"{role}.wav", stem.audio, stem.sample_rate)
+        written = [f"{role}.wav"]
+        if args.midi:
+            save_midi(out / f"{role}.mid", stem.events, stem.bpm, drums=role == "drums", name=role)
+            written.append(f"{role}.mid")
+        if args.plot:
+            plot_stem(stem, out / f"{role}.png")
+            written.append(f"{role}.png")
+        if not args.quiet:
+            files = ", ".join(written)
+            print(f"  {role:<8} {stem.generator:<8} {len(stem.events):4d} events  {files}")
+    if not args.quiet:
+        print(
+            f"wrote {len(stems)} stems to {out}: {plan.style}, {plan.bpm:g} bpm, {plan.key} "
+            f"{plan.mode}, {duration:g} s, seed {args.seed} ({elapsed:.1f} s)"
+        )
+    return 0
+
+
+def _plan_from_args(args: argparse.Namespace):
+    from pydantic import ValidationError
+
+    from producer.plan import ProductionPlan
+
+    try:
+        if args.plan:
+            return ProductionPlan.model_validate_json(_read_text(args.plan))
+        roles = [r.strip() for r in args.roles.split(",") if r.strip()]
+        return ProductionPlan(
+            prompt=args.prompt or "",
+            style=args.style,
+            bpm=args.bpm,
+            key=args.key,
+            mode=args.mode,
+            duration=args.duration if args.duration is not None else 20.0,
+            stems=[{"role": role} for role in roles],
+        )
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "plan"
+        source = args.plan or "plan"
+        raise _user_error(f"{source}: {where}: {first['msg']}") from None
+
+
+def _user_error(message: str):
+    from producer.errors import ProducerError
+
+    return ProducerError(message)
+
+
+def _write_json(path, data) -> None:
+    import tempfile
+    from pathlib import Path
+
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _cmd_grammar(args: argparse.Namespace) -> int:
     from producer.faust.grammar import EBNF
 
@@ -139,6 +226,23 @@ def build_parser() -> argparse.ArgumentParser:
     assess.add_argument("--json", action="store_true", help="print the report as JSON")
     assess.add_argument("--sample-rate", type=int, default=44100)
     assess.set_defaults(func=_cmd_assess)
+
+    gen = sub.add_parser("generate", help="generate stems from a plan (file or flags)")
+    gen.add_argument("--plan", help="a ProductionPlan JSON file (overrides the flags below)")
+    gen.add_argument("--out-dir", required=True, help="folder for <role>.wav (and .mid, .png)")
+    gen.add_argument("--duration", type=float, help="seconds (default: the plan's, or 20)")
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--midi", action="store_true", help="also write <role>.mid")
+    gen.add_argument("--plot", action="store_true", help="also write <role>.png")
+    gen.add_argument("--style", default="trap", help="trap, boom-bap, lo-fi, drill, g-funk")
+    gen.add_argument("--bpm", type=float, default=140.0)
+    gen.add_argument("--key", default="F", help="C … B; flats (Eb) are accepted")
+    gen.add_argument("--mode", default="minor", help="major or minor")
+    gen.add_argument("--roles", default="drums,bass,harmony,melody", help="comma-separated")
+    gen.add_argument("--prompt", help="kept in the plan, for the record")
+    gen.add_argument("--sample-rate", type=int, default=44100)
+    gen.add_argument("--quiet", action="store_true")
+    gen.set_defaults(func=_cmd_generate)
 
     gram = sub.add_parser("faust-grammar", help="print the mix language's grammar (EBNF)")
     gram.set_defaults(func=_cmd_grammar)
