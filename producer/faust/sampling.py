@@ -65,7 +65,10 @@ def mono_block(rng: random.Random, depth: int = 0) -> Expr:
         op = rng.choice(list(SECTION_RANGES))
         if op == "*" and rng.random() < 0.5:
             return Section(op, Db2Linear(round(rng.uniform(-24, 6), 2)))
-        return Section(op, Number(draw_value(rng, SECTION_RANGES[op])))
+        # Sane operands (|gain| ≤ 2, |offset| ≤ 0.1): drawn chains stack several blocks, and the
+        # full legal ranges compound into runaway levels that the engine rightly refuses.
+        limit = 2.0 if op == "*" else 0.1
+        return Section(op, Number(round(rng.uniform(-limit, limit), 4)))
     # _ <: _, (wet) :> _  — a parallel blend, as for reverbs and echoes.
     return Route(Wire(), (("<:", Chain(",", (Wire(), mono_chain(rng, depth + 1)))), (":>", Wire())))
 
