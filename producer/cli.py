@@ -157,19 +157,10 @@ def _user_error(message: str):
 
 
 def _write_json(path, data) -> None:
-    import tempfile
-    from pathlib import Path
+    from producer.atomic import atomic_path
 
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2) + "\n")
 
 
 def _cmd_grammar(args: argparse.Namespace) -> int:

@@ -7,13 +7,12 @@ the slide survives the trip into a sampler.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import mido
 
+from producer.atomic import atomic_path
 from producer.generators.events import NoteEvent
 
 #: Ticks per beat of the exported files.
@@ -78,15 +77,7 @@ def save_midi(
     name: str = "stem",
 ) -> Path:
     """Write the events as a .mid file atomically (temp file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     midi = events_to_midi(events, bpm, drums=drums, name=name)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            midi.save(file=f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_path(path) as tmp:
+        midi.save(filename=str(tmp))
+    return Path(path)

@@ -6,12 +6,11 @@ which notes play, whether the level is sane. Uses matplotlib's Agg backend (no d
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from producer.atomic import atomic_path
 from producer.generators.events import GM_DRUMS, Stem
 
 _DRUM_ORDER = list(GM_DRUMS)
@@ -72,14 +71,9 @@ def plot_stem(stem: Stem, path: str | Path, *, title: str | None = None) -> Path
     roll_ax.set_xlim(0, duration)
     roll_ax.set_xlabel("seconds")
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=80)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        with atomic_path(path, suffix=".png") as tmp:
+            fig.savefig(tmp, dpi=80)
     finally:
         plt.close(fig)
     return path
