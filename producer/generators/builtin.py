@@ -70,12 +70,12 @@ class PatternGenerator:
     ) -> Stem:
         bars = bars_for(plan, duration)
         chords = shared_progression(plan, bars, seed)
+        # A role without its own default (e.g. "other") plays the style's melody instrument.
+        style_default = DEFAULT_INSTRUMENTS[plan.style]
         instrument = (
             spec.params.get("instrument")
             or self.instrument
-            or DEFAULT_INSTRUMENTS[plan.style][
-                spec.role if spec.role in ("bass", "harmony", "melody") else "melody"
-            ]
+            or style_default.get(spec.role, style_default["melody"])
         )
         events = self.part(plan, spec, chords, bars, role_rng(seed, spec.role), instrument)
         num_samples = round(duration * sample_rate)
@@ -113,7 +113,7 @@ def _melody(plan, spec, chords, bars, rng, instrument):
 
 register("drums")(lambda: PatternGenerator("drums", _drums, drums=True))
 register("808")(lambda: PatternGenerator("808", _bass, instrument="808"))
-register("bass")(lambda: PatternGenerator("bass", _bass))
+register("bass")(lambda: PatternGenerator("bass", _bass, instrument="bass"))
 register("chords")(lambda: PatternGenerator("chords", _chords))
 register("melody")(lambda: PatternGenerator("melody", _melody))
 
