@@ -24,13 +24,13 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMB
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+from machine import machine  # noqa: E402
 
 from producer.faust import engine  # noqa: E402
 from producer.generators.events import GM_DRUMS, NoteEvent  # noqa: E402
@@ -135,21 +135,6 @@ def pin_to_one_core(cpu: int | None = None) -> int | None:
         return cpu
     except (AttributeError, OSError):
         return None
-
-
-def machine() -> dict:
-    """CPU model and load, for the results table."""
-    model = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    return {"nproc": os.cpu_count(), "cpu": model, "python": platform.python_version(),
-            "load_1min": load}  # fmt: skip
 
 
 def _timed(fn: Callable[[], object]) -> float:

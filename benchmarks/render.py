@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -37,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from machine import machine
 
 from producer.faust import engine
 
@@ -184,24 +183,6 @@ def synth_stems(seconds: float, sample_rate: int = SAMPLE_RATE, seed: int = 0) -
     }
 
 
-def machine() -> dict:
-    """nproc and CPU model, for the results table."""
-    model = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "nproc": os.cpu_count(),
-        "usable_cores": engine.default_workers(),
-        "cpu": model,
-        "python": platform.python_version(),
-    }
-
-
 def _timed(fn: Callable[[], object]) -> float:
     start = time.perf_counter()
     fn()
@@ -314,7 +295,7 @@ def main(argv: list[str] | None = None) -> dict:
         for name, out in outputs.items()
     }
 
-    print(f"machine: {machine()}")
+    print(f"machine: {machine(usable_cores=engine.default_workers())}")
     print(
         f"mix: {args.seconds:g} s, 4 stereo stems, {sr} Hz; block size {bs}; "
         f"flags {' '.join(engine.COMPILE_FLAGS) or '(none)'}; rounds {args.rounds}; "
@@ -344,7 +325,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"max |render() - one program| = {render_vs_single:.2e}")
 
     results = {
-        "machine": machine(),
+        "machine": machine(usable_cores=engine.default_workers()),
         "seconds": args.seconds,
         "sample_rate": sr,
         "block_size": bs,
