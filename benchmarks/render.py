@@ -59,17 +59,20 @@ CHAIN: dict[str, tuple] = {
 LIMITER = "co.limiter_1176_R4_stereo"  # ratio 4, threshold -6 dB, attack 0.8 ms, release 0.5 s
 
 
-def stem_expression(role: str) -> str:
-    """The Faust expression (2 in, 2 out) of one stem's processing."""
-    hp, (g, f, bw), (ratio, thr, att, rel), verb = CHAIN[role]
-    expr = (
+def _dry_chain(role: str) -> str:
+    """High-pass → bell EQ → compressor of one stem (2 in, 2 out), without the reverb send."""
+    hp, (g, f, bw), (ratio, thr, att, rel), _ = CHAIN[role]
+    return (
         f"fi.highpass(2, {hp}), fi.highpass(2, {hp}) : "
         f"fi.peak_eq({g}, {f}, {bw}), fi.peak_eq({g}, {f}, {bw}) : "
         f"co.compressor_stereo({ratio}, {thr}, {att}, {rel})"
     )
-    if verb is not None:
-        expr += f" : send{verb}"
-    return expr
+
+
+def stem_expression(role: str) -> str:
+    """The Faust expression (2 in, 2 out) of one stem's processing."""
+    verb = CHAIN[role][3]
+    return _dry_chain(role) + (f" : send{verb}" if verb is not None else "")
 
 
 def stem_program(role: str) -> str:
@@ -95,12 +98,7 @@ def mix_language_script() -> str:
     """The same mix in the project's mix language (the send's constants worked out)."""
     lines = ['import("stdfaust.lib");', ""]
     for role in ROLES:
-        hp, (g, f, bw), (ratio, thr, att, rel), verb = CHAIN[role]
-        expr = (
-            f"fi.highpass(2, {hp}), fi.highpass(2, {hp}) : "
-            f"fi.peak_eq({g}, {f}, {bw}), fi.peak_eq({g}, {f}, {bw}) : "
-            f"co.compressor_stereo({ratio}, {thr}, {att}, {rel})"
-        )
+        expr, verb = _dry_chain(role), CHAIN[role][3]
         if verb is not None:
             room, damping, wet = verb
             fb, damp, gain = round(0.7 + 0.28 * room, 4), round(0.4 * damping, 4), round(3 * wet, 4)
