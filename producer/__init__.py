@@ -1,1 +1,24 @@
-"""producer: an AI hip-hop music producer built on Ray."""
+"""producer: an AI hip-hop music producer built on Ray.
+
+    from producer import UnifiedProducerModel, UnifiedProducerTrainer
+
+The two classes are imported on first use, so `import producer` stays fast (no torch).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["UnifiedProducerModel", "UnifiedProducerTrainer"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "UnifiedProducerModel":
+        from producer.models.unified import UnifiedProducerModel
+
+        return UnifiedProducerModel
+    if name == "UnifiedProducerTrainer":
+        from producer.training.trainer import UnifiedProducerTrainer
+
+        return UnifiedProducerTrainer
+    raise AttributeError(f"module 'producer' has no attribute {name!r}")

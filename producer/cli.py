@@ -237,6 +237,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     gram = sub.add_parser("faust-grammar", help="print the mix language's grammar (EBNF)")
     gram.set_defaults(func=_cmd_grammar)
+
+    from producer.cli_model import add_model_commands
+
+    add_model_commands(sub)
     return parser
 
 

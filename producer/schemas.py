@@ -91,6 +91,7 @@ class QualityReport(BaseModel):
         default_factory=list,
     )
 
+
 # The production plan lives with its music constants in `producer.plan`; it is an edge schema
 # too (CLI `--plan` files, HTTP bodies), so it is importable from here as well.
 from producer.plan import ProductionPlan, StemSpec  # noqa: E402

@@ -1,0 +1,208 @@
+"""The model commands of `producer`: plan, write-faust, train, faust-train, synth-data.
+
+Thin shells over the library (`producer.models`, `producer.training`, `producer.data`),
+registered into the main parser by `add_model_commands`. Errors propagate to `cli.main`, which
+turns domain errors into one line and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def load_model(checkpoint: str | None, device: str = "cpu"):
+    """The model of `--checkpoint` (a save_pretrained folder or a trainer checkpoint folder),
+    or the packaged default model."""
+    from producer.models.unified import UnifiedProducerModel
+
+    if checkpoint is not None and (Path(checkpoint) / "model" / "config.json").is_file():
+        checkpoint = str(Path(checkpoint) / "model")
+    return UnifiedProducerModel.from_pretrained(checkpoint, device=device)
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    model = load_model(args.checkpoint, args.device)
+    loaded = time.perf_counter()
+    plan = model.plan_production(
+        args.prompt, args.input, duration=args.duration, input_role=args.input_role
+    )
+    done = time.perf_counter()
+    if args.json:
+        print(json.dumps(plan.model_dump(mode="json"), indent=2))
+        return 0
+    stems = ", ".join(f"{s.role} ({s.source})" for s in plan.stems)
+    print(f"style   {plan.style}" + (f" ({', '.join(plan.mood)})" if plan.mood else ""))
+    print(f"tempo   {plan.bpm:g} bpm")
+    print(f"key     {plan.key} {plan.mode}")
+    print(f"stems   {stems}")
+    print(f"(model load {loaded - started:.1f} s, planning {done - loaded:.2f} s)", file=sys.stderr)
+    return 0
+
+
+def _cmd_write_faust(args: argparse.Namespace) -> int:
+    from producer.atomic import atomic_path
+    from producer.audio.stems import load_stems
+
+    model = load_model(args.checkpoint, args.device)
+    stems = load_stems(args.stems, sample_rate=model.config.sample_rate)
+    candidates = model.write_faust_candidates(
+        stems,
+        args.prompt,
+        candidates=args.candidates,
+        seed=args.seed,
+        temperature=args.temperature,
+    )
+    script = candidates[0][0]
+    if args.output:
+        with atomic_path(args.output) as tmp:
+            Path(tmp).write_text(script)
+        print(f"wrote {args.output} ({len(stems)} stems: {', '.join(stems)})", file=sys.stderr)
+    else:
+        print(script, end="")
+    return 0
+
+
+def _train_config(args: argparse.Namespace, tasks: tuple[str, ...]):
+    from producer.training.trainer import TrainConfig
+
+    return TrainConfig(
+        batch_size=args.batch_size,
+        lr=args.lr,
+        epochs=args.epochs,
+        tasks=tasks,
+        seed=args.seed,
+        progress=not args.quiet,
+    )
+
+
+def _run_training(args: argparse.Namespace, tasks: tuple[str, ...], model) -> int:
+    from producer.training.trainer import UnifiedProducerTrainer
+
+    trainer = UnifiedProducerTrainer(model, args.data_dir, args.device, _train_config(args, tasks))
+    out = Path(args.checkpoint)
+    if args.resume and (out / "trainer_state.json").is_file():
+        trainer.load_checkpoint(out)
+        print(f"resumed from {out} at epoch {trainer.state.epoch}", file=sys.stderr)
+    trainer.fit(args.epochs, out, log=None if args.quiet else print)
+    if args.eval_dir:
+        metrics = trainer.evaluate(args.eval_dir, scripts=args.eval_scripts)
+        print(json.dumps(metrics, indent=2))
+    print(f"saved {out} (load it with --checkpoint {out})", file=sys.stderr)
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
+    from producer.models.config import preset
+    from producer.models.unified import UnifiedProducerModel
+
+    torch.manual_seed(args.seed)
+    if args.init:
+        model = load_model(args.init, args.device)
+    else:
+        config = preset(args.preset)
+        if args.text_model:
+            config.text_model_name = args.text_model
+        if args.decoder_model:
+            config.decoder_model_name = args.decoder_model
+        model = UnifiedProducerModel.from_config(config, device=args.device)
+    return _run_training(args, ("planning", "quality", "faust"), model)
+
+
+def _cmd_faust_train(args: argparse.Namespace) -> int:
+    model = load_model(args.init, args.device)
+    return _run_training(args, ("faust",), model)
+
+
+def _cmd_synth_data(args: argparse.Namespace) -> int:
+    from producer.data.synth import synthesize_corpus
+
+    started = time.perf_counter()
+    paths = synthesize_corpus(
+        args.out,
+        args.songs,
+        seed=args.seed,
+        duration=args.duration,
+        phrasing=args.phrasing,
+        progress=not args.quiet,
+    )
+    print(f"wrote {len(paths)} songs to {args.out} ({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+def _common_training_args(p: argparse.ArgumentParser, checkpoint_required: bool) -> None:
+    p.add_argument("--data-dir", required=True, help="song folder: <artist>/<song>/<song>.wav…")
+    p.add_argument("--epochs", type=int, default=10, help="total epochs (a resumed run continues)")
+    p.add_argument(
+        "--checkpoint",
+        required=checkpoint_required,
+        default="runs/faust",
+        help="folder for checkpoints (model/ inside is what --checkpoint of other commands takes)",
+    )
+    p.add_argument("--resume", action="store_true", help="continue from --checkpoint if present")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps")
+    p.add_argument("--eval-dir", help="a held-out song folder to evaluate on after training")
+    p.add_argument("--eval-scripts", type=int, default=20, help="scripts written in evaluation")
+    p.add_argument("--quiet", action="store_true")
+
+
+def add_model_commands(sub) -> None:
+    """Register the model commands on the main parser's subparsers."""
+    from producer.cli import DEFAULT_PROMPT
+
+    plan = sub.add_parser("plan", help="plan a production from a prompt (and a song)")
+    plan.add_argument("--prompt", default=DEFAULT_PROMPT)
+    plan.add_argument("--input", help="a song or stem the production builds on")
+    plan.add_argument("--input-role", help="keep --input as this stem (e.g. vocals)")
+    plan.add_argument("--duration", type=float, default=20.0)
+    plan.add_argument("--checkpoint", help="a trained model folder (default: the packaged one)")
+    plan.add_argument("--device", default="cpu")
+    plan.add_argument("--json", action="store_true", help="print the ProductionPlan as JSON")
+    plan.set_defaults(func=_cmd_plan)
+
+    wf = sub.add_parser("write-faust", help="write a Faust mix script for a folder of stems")
+    wf.add_argument("--stems", required=True, nargs="+", help="a folder of <role>.wav, or files")
+    wf.add_argument("--prompt", default="")
+    wf.add_argument("--output", help="write the script here (default: print it)")
+    wf.add_argument("--candidates", type=int, default=1, help="best of N by model likelihood")
+    wf.add_argument("--temperature", type=float, default=0.7)
+    wf.add_argument("--seed", type=int, default=0)
+    wf.add_argument("--checkpoint")
+    wf.add_argument("--device", default="cpu")
+    wf.set_defaults(func=_cmd_write_faust)
+
+    train = sub.add_parser("train", help="train the unified model on a song folder")
+    _common_training_args(train, checkpoint_required=True)
+    train.add_argument("--preset", default="default", help="model size: default or debug")
+    train.add_argument("--init", help="start from this trained model instead of a fresh one")
+    train.add_argument("--text-model", help="text encoder: hub id in the cache or a folder")
+    train.add_argument("--decoder-model", help="Faust decoder LM: hub id in the cache or folder")
+    train.set_defaults(func=_cmd_train)
+
+    ft = sub.add_parser("faust-train", help="train only the Faust writer (decoder + prefix)")
+    _common_training_args(ft, checkpoint_required=False)
+    ft.add_argument("--init", help="model to fine-tune (default: the packaged one)")
+    ft.set_defaults(func=_cmd_faust_train)
+
+    syn = sub.add_parser("synth-data", help="write a synthetic training corpus")
+    syn.add_argument("--out", required=True, help="folder to write <artist>/<song>/ into")
+    syn.add_argument("--songs", type=int, default=100)
+    syn.add_argument("--seed", type=int, default=0)
+    syn.add_argument("--duration", type=float, default=4.0, help="seconds per song")
+    syn.add_argument(
+        "--phrasing",
+        default="train",
+        choices=["train", "heldout"],
+        help="prompt phrasings: the training set's, or the held-out ones",
+    )
+    syn.add_argument("--quiet", action="store_true")
+    syn.set_defaults(func=_cmd_synth_data)

@@ -1,0 +1,540 @@
+"""`UnifiedProducerModel`: plans a production, writes its Faust mix, and scores mixes.
+
+    prompt ──TextEncoder──► text ─┐
+    input song ─features─► AudioEncoder ─┴─► fuse ─► fused ─┬─► PlanningHead ─► roles, style,
+                                                             │                   mode, key, tempo
+    stems ─features─► AudioEncoder (+ role) ─────────────────┼─► FaustPrefix ─► causal LM ─► script
+    mix ─features─► AudioEncoder ──────────────────────────────► QualityHead ─► score in [0, 1]
+
+One `nn.Module` holds every trainable part, so one optimizer (or one DeepSpeed engine) trains
+them together; `forward(batch)` returns the three losses and their weighted sum. The user API
+(`plan_production`, `generate_stems`, `generate_faust_script`, `assess_quality`) wraps the same
+parts for inference. `save_pretrained` / `from_pretrained` write and read a self-describing
+checkpoint: `config.json`, `model.safetensors` (heads, encoders, prefix) and `decoder/` (the
+causal LM and its tokenizer, in Hugging Face's safetensors format); no pickle anywhere.
+
+    model = UnifiedProducerModel.from_pretrained()          # the default model in the package
+    plan = model.plan_production("Create a dark trap beat with heavy 808s")
+    stems = model.generate_stems(plan, duration=8.0)
+    script = model.generate_faust_script(stems, plan.prompt)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from producer.errors import ModelNotFoundError, ProducerError
+from producer.models.config import DEFAULT, UnifiedConfig
+from producer.models.decoder import FaustPrefix, load_decoder
+from producer.plan import KEYS, MODES, ROLES, STYLES, ProductionPlan
+
+#: The package's own trained checkpoint, used whenever no `--checkpoint` is given.
+DEFAULT_CHECKPOINT = Path(__file__).parent / "weights" / "default"
+#: Loss weights of the three tasks in `forward`'s total.
+LOSS_WEIGHTS = {"planning": 1.0, "quality": 1.0, "faust": 1.0}
+TASKS = ("planning", "quality", "faust")
+
+
+class UnifiedProducerModel(nn.Module):
+    """Planner, Faust writer and quality scorer over shared prompt and audio encoders.
+
+    The seed API: `UnifiedProducerModel(device, text_model_name, decoder_model_name)` builds
+    the architecture with a pretrained text encoder and a fresh (or pretrained hub) decoder; use
+    `from_pretrained()` for the trained default model.
+    """
+
+    def __init__(
+        self,
+        device: str | torch.device = "cpu",
+        text_model_name: str = DEFAULT,
+        decoder_model_name: str = DEFAULT,
+        *,
+        config: UnifiedConfig | None = None,
+        train_text_encoder: bool | None = None,
+    ):
+        super().__init__()
+        from producer.modules.audio_encoder import AudioEncoder
+        from producer.modules.features import AUDIO_FEATURE_DIM
+        from producer.modules.heads import PlanningHead, QualityHead
+        from producer.modules.text_encoder import TextEncoder
+
+        config = config or UnifiedConfig()
+        config.text_model_name = text_model_name if text_model_name else config.text_model_name
+        config.decoder_model_name = decoder_model_name or config.decoder_model_name
+        if train_text_encoder is not None:
+            config.train_text_encoder = train_text_encoder
+        self.config = config
+        c = config
+
+        self.text_encoder = TextEncoder(
+            c.text_model_name, trainable=c.train_text_encoder, max_length=c.text_max_length
+        )
+        self.decoder, self.tokenizer = load_decoder(c.decoder_model_name, c.decoder)
+        hidden = self.decoder.get_input_embeddings().weight.shape[1]
+
+        self.text_proj = nn.Sequential(nn.Linear(self.text_encoder.dim, c.fusion_dim), nn.GELU())
+        self.audio_encoder = AudioEncoder(
+            AUDIO_FEATURE_DIM, hidden=c.audio_hidden, out_dim=c.audio_hidden
+        )
+        self.fuse = nn.Sequential(
+            nn.Linear(c.fusion_dim + c.audio_hidden + 1, c.fusion_dim),
+            nn.GELU(),
+            nn.LayerNorm(c.fusion_dim),
+        )
+        self.planning_head = PlanningHead(c.fusion_dim, hidden=c.planning_hidden)
+        self.quality_head = QualityHead(2 * c.audio_hidden + c.fusion_dim, hidden=c.quality_hidden)
+        self.prefix = FaustPrefix(c.fusion_dim, c.audio_hidden, hidden, c.prefix_length)
+        self._constraints: dict[tuple, Any] = {}
+        self.to(device)
+
+    # ------------------------------------------------------------------ construction helpers
+
+    @classmethod
+    def from_config(cls, config: UnifiedConfig, device: str | torch.device = "cpu"):
+        """A fresh model with this config (random heads and decoder, pretrained text encoder)."""
+        return cls(device, config.text_model_name, config.decoder_model_name, config=config)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.prefix.parameters()).device
+
+    # ------------------------------------------------------------------ shared encoders
+
+    def encode_text(self, prompts: Sequence[str]) -> torch.Tensor:
+        """(B, text_dim) prompt embeddings (cached and gradient-free when the encoder is frozen)."""
+        return self.text_encoder(list(prompts)).to(self.device)
+
+    def fuse_prompt(
+        self, text: torch.Tensor, audio_feat: torch.Tensor | None, has_audio: torch.Tensor | None
+    ) -> torch.Tensor:
+        """The joint prompt (+ input song) representation, (B, fusion_dim)."""
+        b = text.shape[0]
+        t = self.text_proj(text)
+        if audio_feat is None:
+            a = torch.zeros(b, self.config.audio_hidden, device=t.device, dtype=t.dtype)
+            flag = torch.zeros(b, 1, device=t.device, dtype=t.dtype)
+        else:
+            flag = has_audio.to(t.dtype).view(b, 1)
+            a = self.audio_encoder(audio_feat.to(t.dtype)) * flag
+        return self.fuse(torch.cat([t, a, flag], dim=-1))
+
+    def encode_stems(self, stem_feat: torch.Tensor) -> torch.Tensor:
+        """(B, 6, F) stem features in ROLES order → (B, 6, audio_hidden)."""
+        b, s, f = stem_feat.shape
+        return self.audio_encoder(stem_feat.reshape(b * s, f)).view(b, s, -1)
+
+    # ------------------------------------------------------------------ training forward
+
+    def forward(self, batch: Mapping[str, Any], tasks: Sequence[str] = TASKS) -> dict:
+        """Losses for a batch (see `producer.training.batch` for its keys).
+
+        Returns `planning_loss`, `quality_loss`, `faust_loss` (those in `tasks`) and `loss`, their
+        weighted sum, which is what the optimizer (or `deepspeed_engine.backward`) minimises.
+        """
+        from producer.training import losses
+
+        text = self.encode_text(batch["prompts"])
+        fused = self.fuse_prompt(text, batch.get("audio_feat"), batch.get("has_audio"))
+        out: dict[str, torch.Tensor] = {}
+        if "planning" in tasks:
+            out["planning_loss"] = losses.planning_loss(self.planning_head(fused), batch)
+        stem_emb = None
+        if "quality" in tasks or "faust" in tasks:
+            stem_emb = self.encode_stems(batch["stem_feat"])
+        if "quality" in tasks:
+            scores = self.quality_scores(batch["quality_feat"], stem_emb, batch["stem_mask"], fused)
+            out["quality_loss"] = losses.quality_loss(
+                scores, batch["quality_score"], batch["quality_mask"]
+            )
+        if "faust" in tasks:
+            logits = self.faust_logits(
+                fused, stem_emb, batch["stem_mask"], batch["faust_ids"], batch["faust_mask"]
+            )
+            out["faust_loss"] = losses.faust_loss(logits, batch["faust_ids"], batch["faust_mask"])
+        out["loss"] = sum(LOSS_WEIGHTS[k.removesuffix("_loss")] * v for k, v in out.items())
+        return out
+
+    def quality_scores(
+        self,
+        quality_feat: torch.Tensor,
+        stem_emb: torch.Tensor,
+        stem_mask: torch.Tensor,
+        fused: torch.Tensor,
+    ) -> torch.Tensor:
+        """Scores in [0, 1] for (B, Q, F) mixes of each example's stems → (B, Q)."""
+        b, q, f = quality_feat.shape
+        mix = self.audio_encoder(quality_feat.reshape(b * q, f).to(fused.dtype)).view(b, q, -1)
+        m = stem_mask.to(fused.dtype).unsqueeze(-1)
+        pooled = (stem_emb * m).sum(1) / m.sum(1).clamp(min=1.0)
+        context = torch.cat([pooled, fused], dim=-1).unsqueeze(1).expand(-1, q, -1)
+        return self.quality_head(torch.cat([mix, context], dim=-1).reshape(b * q, -1)).view(b, q)
+
+    def prefix_embeds(
+        self, fused: torch.Tensor, stem_emb: torch.Tensor, stem_mask: torch.Tensor
+    ) -> torch.Tensor:
+        dtype = self.decoder.get_input_embeddings().weight.dtype
+        return self.prefix(fused, stem_emb, stem_mask).to(dtype)
+
+    def faust_logits(
+        self,
+        fused: torch.Tensor,
+        stem_emb: torch.Tensor,
+        stem_mask: torch.Tensor,
+        ids: torch.Tensor,
+        mask: torch.Tensor,
+    ) -> torch.Tensor:
+        """Next-token logits over the script positions: (B, L - 1, vocab) for ids (B, L)."""
+        prefix = self.prefix_embeds(fused, stem_emb, stem_mask)
+        embeds = torch.cat([prefix, self.decoder.get_input_embeddings()(ids[:, :-1])], dim=1)
+        attn = torch.cat(
+            [torch.ones(prefix.shape[:2], device=mask.device, dtype=mask.dtype), mask[:, :-1]], 1
+        )
+        logits = self.decoder(inputs_embeds=embeds, attention_mask=attn).logits
+        # Position P-1+k predicts script token k; keep the positions that predict tokens 1..L-1.
+        return logits[:, prefix.shape[1] :]
+
+    # ------------------------------------------------------------------ user API
+
+    @torch.no_grad()
+    def plan_production(
+        self,
+        text_prompt: str,
+        audio: np.ndarray | str | os.PathLike | None = None,
+        sample_rate: int | None = None,
+        *,
+        duration: float = 20.0,
+        input_role: str | None = None,
+    ) -> ProductionPlan:
+        """Plan a production from a prompt and, optionally, an input song.
+
+        Explicit tempo, key, style and excluded roles in the prompt are honoured exactly; an
+        input song's measured tempo and key come next; the planning head fills in the rest.
+        `audio` is an array (with `sample_rate`) or a file path. `input_role` keeps the input as
+        that stem in the plan (e.g. "vocals" for an a cappella).
+        """
+        from producer.models import planning
+        from producer.models.prompt_rules import parse_prompt
+
+        self.eval()
+        hints = parse_prompt(text_prompt)
+        analysis = None
+        audio_feat = has_audio = None
+        if audio is not None:
+            audio, sample_rate = _audio_array(audio, sample_rate)
+            analysis = _analyse(audio, sample_rate, input_role)
+            audio_feat = _features(audio, sample_rate).to(self.device)
+            has_audio = torch.ones(1, device=self.device)
+        fused = self.fuse_prompt(self.encode_text([text_prompt]), audio_feat, has_audio)
+        out = self.planning_head(fused)
+        prediction = planning.PlanningPrediction(
+            roles=torch.sigmoid(out["roles"][0]).float().cpu().numpy(),
+            style=torch.softmax(out["style"][0], -1).float().cpu().numpy(),
+            mode=torch.softmax(out["mode"][0], -1).float().cpu().numpy(),
+            key=torch.softmax(out["key"][0], -1).float().cpu().numpy(),
+            bpm=float(out["tempo"][0].reshape(-1)[0]) * planning.TEMPO_SCALE
+            + planning.TEMPO_CENTER,
+        )
+        return planning.decide_plan(
+            text_prompt, prediction, hints, duration=duration, analysis=analysis
+        )
+
+    def generate_stems(
+        self, plan: ProductionPlan, duration: float | None = None, seed: int = 0
+    ) -> dict:
+        """Every stem the plan generates, `{role: Stem}`, at the model's sample rate."""
+        from producer.generators import generate_stems
+
+        return generate_stems(plan, duration, seed=seed, sample_rate=self.config.sample_rate)
+
+    @torch.no_grad()
+    def generate_faust_script(
+        self,
+        stems: Mapping[str, Any],
+        text_prompt: str = "",
+        *,
+        candidates: int = 1,
+        temperature: float = 0.7,
+        top_p: float = 0.95,
+        seed: int = 0,
+    ) -> str:
+        """Write the Faust mix script for these stems (the most likely of `candidates`)."""
+        return self.write_faust_candidates(
+            stems,
+            text_prompt,
+            candidates=candidates,
+            temperature=temperature,
+            top_p=top_p,
+            seed=seed,
+        )[0][0]
+
+    @torch.no_grad()
+    def write_faust_candidates(
+        self,
+        stems: Mapping[str, Any],
+        text_prompt: str = "",
+        *,
+        candidates: int = 4,
+        temperature: float = 0.7,
+        top_p: float = 0.95,
+        seed: int = 0,
+    ) -> list[tuple[str, float]]:
+        """`candidates` scripts with their mean token log-probability, most likely first.
+
+        `stems` maps roles to `Stem`s or (2, T) arrays at the model's sample rate; the script
+        mixes them in this order. Decoding is constrained by the writer grammar for exactly these
+        roles, so every script validates and compiles.
+        """
+        from producer.faust.validate import validate
+        from producer.models.constrained import constrained_generate
+
+        self.eval()
+        roles = _stem_roles(stems)
+        sr = self.config.sample_rate
+        fused = self.fuse_prompt(self.encode_text([text_prompt]), None, None)
+        stem_feat, stem_mask = _stem_feature_tensor(stems, sr, self.device)
+        prefix = self.prefix_embeds(fused, self.encode_stems(stem_feat), stem_mask)
+        constraint = self._constraint(roles)
+        scripts = []
+        for k in range(max(1, candidates)):
+            text = constrained_generate(
+                self.decoder,
+                self.tokenizer,
+                [self.tokenizer.bos_token_id],
+                max_new_tokens=self.config.max_script_tokens,
+                temperature=temperature,
+                top_p=top_p,
+                seed=seed + k,
+                prefix_embeds=prefix,
+                constraint=constraint,
+            )
+            validate(text, roles=roles, sample_rate=sr)  # the grammar guarantees it; checked anyway
+            scripts.append(text)
+        scored = list(
+            zip(scripts, self.script_logprobs(fused, stem_feat, stem_mask, scripts), strict=True)
+        )
+        return sorted(scored, key=lambda s: -s[1])
+
+    @torch.no_grad()
+    def script_logprobs(
+        self, fused: torch.Tensor, stem_feat: torch.Tensor, stem_mask: torch.Tensor, scripts
+    ) -> list[float]:
+        """Mean log-probability per token of each script under the model (teacher forcing)."""
+        from producer.training.batch import encode_scripts
+        from producer.training.losses import token_logprobs
+
+        ids, mask = encode_scripts(self.tokenizer, scripts, device=self.device)
+        n = len(scripts)
+        logits = self.faust_logits(
+            fused.expand(n, -1),
+            self.encode_stems(stem_feat).expand(n, -1, -1),
+            stem_mask.expand(n, -1),
+            ids,
+            mask,
+        )
+        lp, m = token_logprobs(logits, ids, mask)
+        return ((lp * m).sum(1) / m.sum(1).clamp(min=1)).tolist()
+
+    def _constraint(self, roles: tuple[str, ...]):
+        from producer.faust.writer import writer_ebnf
+        from producer.models.constrained import GrammarConstraint
+
+        key = (roles, self.config.sample_rate)
+        if key not in self._constraints:
+            width = self.decoder.get_output_embeddings().weight.shape[0]
+            self._constraints[key] = GrammarConstraint(
+                self.tokenizer,
+                vocab_size=max(width, len(self.tokenizer)),
+                ebnf=writer_ebnf(roles, self.config.sample_rate),
+            )
+        return self._constraints[key]
+
+    @torch.no_grad()
+    def quality_score(
+        self,
+        audio: np.ndarray,
+        sample_rate: int,
+        stems: Mapping[str, Any] | None = None,
+        text_prompt: str = "",
+    ) -> float:
+        """The learned quality score of a mix in [0, 1] (higher is better)."""
+        self.eval()
+        feat = _features(audio, sample_rate).to(self.device).unsqueeze(0)
+        fused = self.fuse_prompt(self.encode_text([text_prompt]), None, None)
+        if stems:
+            stem_feat, stem_mask = _stem_feature_tensor(stems, sample_rate, self.device)
+        else:
+            stem_feat = torch.zeros(1, len(ROLES), feat.shape[-1], device=self.device)
+            stem_mask = torch.zeros(1, len(ROLES), device=self.device)
+        score = self.quality_scores(feat, self.encode_stems(stem_feat), stem_mask, fused)
+        return float(score.reshape(-1)[0])
+
+    def assess_quality(
+        self,
+        audio: np.ndarray,
+        sample_rate: int,
+        stems: Mapping[str, Any] | None = None,
+        text_prompt: str = "",
+    ):
+        """The meters' `QualityReport` with the learned `score` filled in."""
+        from producer.audio.quality import assess
+
+        report = assess(audio, sample_rate)
+        return report.model_copy(
+            update={"score": self.quality_score(audio, sample_rate, stems, text_prompt)}
+        )
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def save_pretrained(self, directory: str | os.PathLike) -> Path:
+        """Write config.json, model.safetensors and decoder/ (model + tokenizer) atomically.
+
+        A frozen text encoder is stored by name (it is loaded from its own files); a fine-tuned
+        one is saved in text_encoder/.
+        """
+        from safetensors.torch import save_file
+
+        target = Path(directory)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            # The decoder is always read back from decoder/; its original name is kept as a note.
+            config = self.config.to_dict()
+            if self.config.train_text_encoder:
+                self.text_encoder.save_pretrained(tmp / "text_encoder")
+                config["text_model_name"] = "text_encoder"
+            state = {
+                k: v.detach().contiguous().cpu()
+                for k, v in self.state_dict().items()
+                if not k.startswith(("decoder.", "text_encoder."))
+            }
+            save_file(state, tmp / "model.safetensors", metadata={"format": "pt"})
+            self.decoder.save_pretrained(tmp / "decoder", safe_serialization=True)
+            self.tokenizer.save_pretrained(tmp / "decoder")
+            (tmp / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+            if target.exists():
+                old = target.with_name(f".{target.name}.old")
+                shutil.rmtree(old, ignore_errors=True)
+                target.rename(old)
+                tmp.rename(target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                tmp.rename(target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return target
+
+    @classmethod
+    def from_pretrained(
+        cls, directory: str | os.PathLike | None = None, device: str | torch.device = "cpu"
+    ) -> UnifiedProducerModel:
+        """Load a checkpoint written by `save_pretrained` (default: the packaged model)."""
+        from safetensors.torch import load_file
+
+        path = Path(directory) if directory is not None else DEFAULT_CHECKPOINT
+        if directory is None or str(directory) == DEFAULT:
+            path = DEFAULT_CHECKPOINT
+            if not (path / "config.json").is_file():
+                raise ModelNotFoundError(
+                    f"the default model is not built ({path} has no config.json): run "
+                    "`uv run python -m producer.training.default_model` to train it"
+                )
+        if not (path / "config.json").is_file():
+            raise ModelNotFoundError(
+                f"no producer checkpoint at '{directory}' (expected config.json, "
+                "model.safetensors and decoder/ written by save_pretrained)"
+            )
+        try:
+            config = UnifiedConfig.from_dict(json.loads((path / "config.json").read_text()))
+        except (ValueError, TypeError) as err:
+            raise ProducerError(
+                f"{path / 'config.json'}: not a producer model config ({err})"
+            ) from None
+        if config.text_model_name == "text_encoder":
+            config.text_model_name = str(path / "text_encoder")
+        original_decoder = config.decoder_model_name
+        model = cls(device, config.text_model_name, str(path / "decoder"), config=config)
+        state = load_file(path / "model.safetensors", device="cpu")
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        missing = [k for k in missing if not k.startswith(("decoder.", "text_encoder."))]
+        if missing or unexpected:
+            raise ProducerError(
+                f"{path}: checkpoint does not match the model (missing {missing[:3]}, "
+                f"unexpected {unexpected[:3]})"
+            )
+        model.config.decoder_model_name = original_decoder
+        return model.to(device)
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _audio_array(audio, sample_rate: int | None) -> tuple[np.ndarray, int]:
+    if isinstance(audio, (str, os.PathLike)):
+        from producer.audio.io import load_audio
+
+        rate = sample_rate or 44100
+        return load_audio(audio, rate), rate
+    if sample_rate is None:
+        raise ValueError("sample_rate is required with an audio array")
+    from producer.audio.io import check_audio_array
+
+    return check_audio_array(audio, sample_rate, name="input audio"), sample_rate
+
+
+def _analyse(audio: np.ndarray, sample_rate: int, role: str | None):
+    from producer.audio.analysis import estimate_key, estimate_tempo
+    from producer.models.planning import InputAnalysis
+
+    tempo = estimate_tempo(audio, sample_rate)
+    key = estimate_key(audio, sample_rate)
+    return InputAnalysis(bpm=round(float(tempo.bpm), 1), key=key.key, mode=key.mode, role=role)
+
+
+def _features(audio: np.ndarray, sample_rate: int) -> torch.Tensor:
+    from producer.modules.features import audio_features
+
+    return torch.from_numpy(np.asarray(audio_features(audio, sample_rate), dtype=np.float32))
+
+
+def _stem_roles(stems: Mapping[str, Any]) -> tuple[str, ...]:
+    roles = tuple(stems)
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise ProducerError(f"unknown stem roles {unknown}: roles are {', '.join(ROLES)}")
+    if not roles:
+        raise ProducerError("no stems to mix")
+    return roles
+
+
+def _stem_audio(stem) -> np.ndarray:
+    return stem.audio if hasattr(stem, "audio") else np.asarray(stem)
+
+
+def _stem_feature_tensor(stems: Mapping[str, Any], sample_rate: int, device):
+    """(1, 6, F) stem features in ROLES order and the (1, 6) mask of present roles."""
+    from producer.modules.features import AUDIO_FEATURE_DIM
+
+    feat = torch.zeros(1, len(ROLES), AUDIO_FEATURE_DIM)
+    mask = torch.zeros(1, len(ROLES))
+    for role, stem in stems.items():
+        k = ROLES.index(role)
+        if hasattr(stem, "features"):  # precomputed (evaluation works from dataset rows)
+            feat[0, k] = torch.as_tensor(np.asarray(stem.features, np.float32))
+        else:
+            feat[0, k] = _features(_stem_audio(stem), sample_rate)
+        mask[0, k] = 1.0
+    return feat.to(device), mask.to(device)
+
+
+__all__ = ["DEFAULT_CHECKPOINT", "KEYS", "MODES", "STYLES", "UnifiedProducerModel"]

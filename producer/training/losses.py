@@ -1,0 +1,78 @@
+"""The three losses of the unified model, as pure functions of outputs and batch targets.
+
+- planning: binary cross-entropy over the roles (multi-label), cross-entropy over style, mode and
+  key (unknown targets, -1, are ignored), smooth L1 over the normalised tempo (NaN = unknown);
+- quality: mean squared error of the [0, 1] score against the target, over real copies only;
+- faust: next-token cross-entropy over the script tokens (padding ignored).
+
+Each returns a scalar that is 0 (still differentiable) when the batch has no target for it, so a
+batch of songs without metadata or without a script trains the other heads unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+import torch.nn.functional as F
+
+from producer.models.planning import TEMPO_CENTER, TEMPO_SCALE
+
+
+def _masked_ce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    target = target.to(logits.device).long()
+    if bool((target >= 0).any()):
+        return F.cross_entropy(logits.float(), target, ignore_index=-1)
+    return logits.sum() * 0.0
+
+
+def planning_loss(out: Mapping[str, torch.Tensor], batch: Mapping[str, torch.Tensor]):
+    """Sum of the role, style, mode, key and tempo losses."""
+    roles = F.binary_cross_entropy_with_logits(
+        out["roles"].float(), batch["plan_roles"].to(out["roles"].device).float()
+    )
+    style = _masked_ce(out["style"], batch["plan_style"])
+    mode = _masked_ce(out["mode"], batch["plan_mode"])
+    key = _masked_ce(out["key"], batch["plan_key"])
+    bpm = batch["plan_bpm"].to(out["tempo"].device).float()
+    known = ~torch.isnan(bpm)
+    pred = out["tempo"].float().reshape(-1)
+    if bool(known.any()):
+        target = (bpm[known] - TEMPO_CENTER) / TEMPO_SCALE
+        tempo = F.smooth_l1_loss(pred[known], target, beta=0.1)
+    else:
+        tempo = pred.sum() * 0.0
+    # Key is mostly unpredictable from words alone; it gets a small weight so it does not
+    # dominate the planning loss with irreducible error.
+    return roles + style + mode + 0.25 * key + tempo
+
+
+def quality_loss(scores: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """MSE over the real (mask 1) quality copies of each example."""
+    target = target.to(scores.device).float()
+    mask = mask.to(scores.device).float()
+    return ((scores.float() - target) ** 2 * mask).sum() / mask.sum().clamp(min=1.0)
+
+
+def token_logprobs(
+    logits: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Log-probability of each next token, (B, L-1), and which of them are real tokens."""
+    target = ids[:, 1:]
+    lp = torch.log_softmax(logits.float(), dim=-1).gather(-1, target.unsqueeze(-1)).squeeze(-1)
+    return lp, mask[:, 1:].float()
+
+
+def faust_loss(logits: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Next-token cross-entropy over the script (positions predicting tokens 1..L-1)."""
+    target = ids[:, 1:].masked_fill(mask[:, 1:] == 0, -100)
+    return F.cross_entropy(
+        logits.float().reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100
+    )
+
+
+def token_accuracy(logits: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor) -> tuple[int, int]:
+    """(correct, total) greedy next-token predictions over real script tokens."""
+    m = mask[:, 1:].bool()
+    pred = logits.argmax(-1)
+    return int((pred == ids[:, 1:])[m].sum()), int(m.sum())
