@@ -90,10 +90,19 @@ class QualityReport(BaseModel):
         description="Plain-language problems found, one short line each (empty when none).",
         default_factory=list,
     )
+    score: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="The unified model's learned quality score, 0 (poor) to 1 (release-ready); "
+        "null when only the meters ran.",
+    )
 
 
 # The production plan lives with its music constants in `producer.plan`; it is an edge schema
 # too (CLI `--plan` files, HTTP bodies), so it is importable from here as well.
+# `<song>.json` of the training song folder; defined with the data layout it describes.
+from producer.data.meta import Segment, SongMeta  # noqa: E402
 from producer.plan import ProductionPlan, StemSpec  # noqa: E402
 
-__all__ = ["BandEnergy", "ProductionPlan", "QualityReport", "StemSpec"]
+__all__ = ["BandEnergy", "ProductionPlan", "QualityReport", "Segment", "SongMeta", "StemSpec"]

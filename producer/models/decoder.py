@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from producer.models.config import DEFAULT, DecoderConfig
-from producer.models.hub import resolve_pretrained
+from producer.models.hub import quiet_progress, resolve_pretrained
 from producer.plan import ROLES
 
 
@@ -61,8 +61,9 @@ def load_decoder(name_or_path: str, cfg: DecoderConfig):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     path = resolve_pretrained(name_or_path, "Faust decoder")
-    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
+    with quiet_progress():
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
     prepare_tokenizer(tokenizer)
     return model, tokenizer
 

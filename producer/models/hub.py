@@ -8,6 +8,7 @@ model is in neither place, `ModelNotFoundError` says where we looked and how to 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -65,3 +66,17 @@ def resolve_pretrained(name_or_path: str, what: str) -> Path:
         f"cache ({hf_cache_dir()}); on a networked machine run `huggingface-cli download "
         f"{name_or_path}` (or save it with save_pretrained) and pass its directory"
     )
+
+
+@contextlib.contextmanager
+def quiet_progress():
+    """Hide transformers' "Loading weights" / "Writing model shards" bars (restored after)."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()

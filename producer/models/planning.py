@@ -14,12 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from producer.errors import ProducerError
+from producer.modules.heads import TEMPO_CENTER, TEMPO_SCALE  # noqa: F401 - re-exported
 from producer.plan import KEYS, MAX_BPM, MIN_BPM, MODES, STYLES, ProductionPlan, StemSpec
 
 #: Roles the built-in generators can make; the planner chooses among these.
 GENERATED_ROLES = ("drums", "bass", "melody", "harmony")
-#: Tempo targets are normalised as (bpm - TEMPO_CENTER) / TEMPO_SCALE.
-TEMPO_CENTER, TEMPO_SCALE = 120.0, 40.0
 
 #: Mood words recognised in prompts and copied into the plan (for people and generators).
 MOODS = (

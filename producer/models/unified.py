@@ -368,7 +368,7 @@ class UnifiedProducerModel(nn.Module):
     ) -> float:
         """The learned quality score of a mix in [0, 1] (higher is better)."""
         self.eval()
-        feat = _features(audio, sample_rate).to(self.device).unsqueeze(0)
+        feat = _features(audio, sample_rate).to(self.device).view(1, 1, -1)
         fused = self.fuse_prompt(self.encode_text([text_prompt]), None, None)
         if stems:
             stem_feat, stem_mask = _stem_feature_tensor(stems, sample_rate, self.device)
@@ -389,9 +389,8 @@ class UnifiedProducerModel(nn.Module):
         from producer.audio.quality import assess
 
         report = assess(audio, sample_rate)
-        return report.model_copy(
-            update={"score": self.quality_score(audio, sample_rate, stems, text_prompt)}
-        )
+        score = self.quality_score(audio, sample_rate, stems, text_prompt)
+        return report.model_validate({**report.model_dump(), "score": score})
 
     # ------------------------------------------------------------------ checkpoints
 
@@ -418,7 +417,10 @@ class UnifiedProducerModel(nn.Module):
                 if not k.startswith(("decoder.", "text_encoder."))
             }
             save_file(state, tmp / "model.safetensors", metadata={"format": "pt"})
-            self.decoder.save_pretrained(tmp / "decoder", safe_serialization=True)
+            from producer.models.hub import quiet_progress
+
+            with quiet_progress():
+                self.decoder.save_pretrained(tmp / "decoder", safe_serialization=True)
             self.tokenizer.save_pretrained(tmp / "decoder")
             (tmp / "config.json").write_text(json.dumps(config, indent=2) + "\n")
             if target.exists():

@@ -20,7 +20,6 @@ importing it costs seconds, which commands that never encode text should not pay
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 from collections import OrderedDict
@@ -33,6 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from producer.errors import ModelNotFoundError, ProducerError
+from producer.models.hub import quiet_progress
 
 __all__ = ["DEFAULT_TEXT_MODEL_NAMES", "TextEncoder", "resolve_text_model"]
 
@@ -81,20 +81,6 @@ def resolve_text_model(name_or_path: str | os.PathLike = "default") -> Path:
     return resolve_pretrained(name, "text encoder")
 
 
-@contextlib.contextmanager
-def _quiet_progress():
-    """Hide transformers' "Loading weights" / "Writing model shards" bars (restored after)."""
-    from transformers.utils import logging as hf_logging
-
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            hf_logging.enable_progress_bar()
-
-
 class TextEncoder(nn.Module):
     """Pretrained encoder → one vector per text, ``(B, dim)`` float32.
 
@@ -133,7 +119,7 @@ class TextEncoder(nn.Module):
         from transformers import AutoModel, AutoTokenizer
 
         try:
-            with _quiet_progress():
+            with quiet_progress():
                 self.tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
                 self.model = AutoModel.from_pretrained(self.path, local_files_only=True)
         except (OSError, ValueError, KeyError) as err:
@@ -232,7 +218,7 @@ class TextEncoder(nn.Module):
         """Write tokenizer and weights (safetensors); ``TextEncoder(directory)`` loads them."""
         target = Path(directory)
         target.mkdir(parents=True, exist_ok=True)
-        with _quiet_progress():
+        with quiet_progress():
             self.tokenizer.save_pretrained(target)
             self.model.save_pretrained(target)
         return target

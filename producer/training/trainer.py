@@ -209,6 +209,8 @@ class UnifiedProducerTrainer:
         directory = Path(directory)
         self.model.save_pretrained(directory / "model")
         tensors, meta = _flatten_optimizer(self.optimizer.state_dict())
+        # The torch RNG (dropout) travels too, so a resumed epoch is the epoch it would have been.
+        tensors["rng.torch"] = torch.get_rng_state()
         with atomic_path(directory / "optimizer.safetensors") as tmp:
             save_file(tensors, tmp)
         state = {
@@ -237,6 +239,9 @@ class UnifiedProducerTrainer:
         loaded = UnifiedProducerModel.from_pretrained(directory / "model", device=self.device)
         self.model.load_state_dict(loaded.state_dict())
         tensors = load_file(directory / "optimizer.safetensors")
+        rng = tensors.pop("rng.torch", None)
+        if rng is not None:
+            torch.set_rng_state(rng)
         self.optimizer.load_state_dict(_unflatten_optimizer(tensors, state["optimizer"]))
         self.scheduler.load_state_dict(state["scheduler"])
         self.state = TrainerState(**state["trainer"])

@@ -18,7 +18,9 @@ SR = 22050
 
 def tones(midi_notes, seconds: float) -> np.ndarray:
     t = np.arange(int(seconds * SR)) / SR
-    return sum(np.sin(2 * np.pi * 440 * 2 ** ((n - 69) / 12) * t) for n in midi_notes) / len(midi_notes)
+    return sum(np.sin(2 * np.pi * 440 * 2 ** ((n - 69) / 12) * t) for n in midi_notes) / len(
+        midi_notes
+    )
 
 
 def test_click_track_tempo():
@@ -47,7 +49,9 @@ def test_cadences_give_their_key(chords, expected):
 
 
 def test_stem_estimate_is_level_independent():
-    harmony = np.concatenate([tones(c, 1.0) for c in [(57, 60, 64), (62, 65, 69), (64, 68, 71), (57, 60, 64)]])
+    harmony = np.concatenate(
+        [tones(c, 1.0) for c in [(57, 60, 64), (62, 65, 69), (64, 68, 71), (57, 60, 64)]]
+    )
     bass = 20 * tones([45], 4.0)  # a loud A pedal: alone it says nothing about the mode
     found = estimate_key_from_stems([bass, harmony], SR)
     assert (found.key, found.mode) == ("A", "minor")

@@ -22,7 +22,9 @@ H = 'import("stdfaust.lib");\n'
 def one_program(text: str, stems: dict) -> np.ndarray:
     """The reference: the whole script as one libfaust program, no splitting."""
     v = validate(text, roles=list(stems))
-    inputs = arrange_inputs([check_audio_array(stems[r], SR) for r in v.stem_roles], v.channels_per_stem)
+    inputs = arrange_inputs(
+        [check_audio_array(stems[r], SR) for r in v.stem_roles], v.channels_per_stem
+    )
     out = run_faust(v.code, inputs, SR)
     return np.repeat(out, 2, axis=0) if out.shape[0] == 1 else out
 
@@ -59,7 +61,10 @@ def test_drawn_scripts_render_the_same_split_or_whole(text, roles):
 
 
 def test_stems_are_matched_by_role_not_by_order():
-    text = H + "bass_process = *(0), *(0);\ndrums_process = _, _;\nprocess = bass_process, drums_process :> _, _;"
+    text = (
+        H
+        + "bass_process = *(0), *(0);\ndrums_process = _, _;\nprocess = bass_process, drums_process :> _, _;"
+    )
     drums, bass = synth_stem("drums", 0.5), synth_stem("bass", 0.5)
     a = render(text, {"drums": drums, "bass": bass}, SR, target_lufs=None)
     b = render(text, {"bass": bass, "drums": drums}, SR, target_lufs=None)
