@@ -443,14 +443,13 @@ class UnifiedProducerModel(nn.Module):
         """Load a checkpoint written by `save_pretrained` (default: the packaged model)."""
         from safetensors.torch import load_file
 
-        path = Path(directory) if directory is not None else DEFAULT_CHECKPOINT
-        if directory is None or str(directory) == DEFAULT:
-            path = DEFAULT_CHECKPOINT
-            if not (path / "config.json").is_file():
-                raise ModelNotFoundError(
-                    f"the default model is not built ({path} has no config.json): run "
-                    "`uv run python -m producer.training.default_model` to train it"
-                )
+        is_default = directory is None or str(directory) == DEFAULT
+        path = DEFAULT_CHECKPOINT if is_default else Path(directory)
+        if is_default and not (path / "config.json").is_file():
+            raise ModelNotFoundError(
+                f"the default model is not built ({path} has no config.json): run "
+                "`uv run python -m producer.training.default_model` to train it"
+            )
         if not (path / "config.json").is_file():
             raise ModelNotFoundError(
                 f"no producer checkpoint at '{directory}' (expected config.json, "

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 import xgrammar as xgr
-from transformers import MistralConfig, MistralForCausalLM
 
 from producer.errors import ProducerError
 from producer.faust.ast import format_number
@@ -30,6 +29,7 @@ from producer.faust.writer import (
 )
 from producer.models.constrained import GrammarConstraint, constrained_generate
 from producer.models.faust_tokenizer import build_faust_tokenizer
+from tests.tiny_models import tiny_mistral
 
 SR = 44100
 ROLE_SETS = (
@@ -213,20 +213,7 @@ def test_effect_text_refuses_off_grid_values():
 def test_a_random_model_under_the_writer_grammar_always_writes_valid_compiling_scripts(
     tok, one_torch_thread
 ):
-    torch.manual_seed(0)
-    cfg = MistralConfig(
-        vocab_size=len(tok),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=4096,
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
-    )
-    model = MistralForCausalLM(cfg).eval()
+    model = tiny_mistral(tok)
     # Mostly one stem: what the model chooses is per stem chain, and short scripts keep the 50
     # token-by-token generations (a forward pass per token) fast; every fifth has 2 or 3 stems.
     cases = [
@@ -234,7 +221,7 @@ def test_a_random_model_under_the_writer_grammar_always_writes_valid_compiling_s
         for k in range(50)
     ]
     constraints = {
-        key: GrammarConstraint(tok, vocab_size=cfg.vocab_size, ebnf=writer_ebnf(*key))
+        key: GrammarConstraint(tok, vocab_size=model.config.vocab_size, ebnf=writer_ebnf(*key))
         for key in set(cases)
     }
     texts, compiled = [], []

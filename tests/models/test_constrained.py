@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from transformers import MistralConfig, MistralForCausalLM, PreTrainedTokenizerFast
+from transformers import PreTrainedTokenizerFast
 
 from producer.errors import FaustValidationError, ProducerError
 from producer.faust.parser import parse
@@ -18,6 +18,7 @@ from producer.models.constrained import (
     constrained_generate,
 )
 from producer.models.faust_tokenizer import build_faust_tokenizer
+from tests.tiny_models import tiny_mistral
 
 SEED_SCRIPT = Path(__file__).parents[1] / "fixtures" / "seed_mix.dsp"
 ROLE_SETS = (["drums"], ["drums", "bass"], ["drums", "bass", "melody", "vocals"], ["other"])
@@ -32,20 +33,7 @@ def tok():
 
 @pytest.fixture(scope="module")
 def model(tok):
-    torch.manual_seed(0)
-    cfg = MistralConfig(
-        vocab_size=len(tok),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=4096,
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
-    )
-    return MistralForCausalLM(cfg).eval()
+    return tiny_mistral(tok)
 
 
 @pytest.fixture(scope="module")
