@@ -122,7 +122,7 @@ def degrade(
     if not 0.0 < severity <= 1.0:
         raise ValueError(f"severity must be in (0, 1], got {severity}")
     x = _mastered(np.asarray(mix, dtype=np.float32), sample_rate)
-    return _degrade_mastered(x, stems, sample_rate, kind, severity, rng)
+    return _degrade_mastered(x, stems, sample_rate, kind, severity, rng)[0]
 
 
 def _degrade_mastered(
@@ -132,17 +132,25 @@ def _degrade_mastered(
     kind: str,
     severity: float,
     rng: np.random.Generator,
-) -> np.ndarray:
-    """`degrade` of a mix already mastered to TARGET_LUFS."""
+) -> tuple[np.ndarray, float]:
+    """`degrade` of a mix already mastered to TARGET_LUFS, and the severity actually reached.
+
+    The limiter cannot push every mix as loud as asked (a kick-heavy mix tops out around -9
+    LUFS), so for the two limiter faults the severity is read back from the loudness reached:
+    copies that came out alike then get alike scores, which the quality head can learn.
+    """
     if kind == "clipping":
-        return np.clip(_gain_db(x, 6.0 + 18.0 * severity), -1.0, 1.0)
+        return np.clip(_gain_db(x, 6.0 + 18.0 * severity), -1.0, 1.0), severity
     if kind == "too_quiet":
-        return _gain_db(x, -(6.0 + 24.0 * severity))
-    if kind == "too_loud":
-        return _mastered(x, sample_rate, TARGET_LUFS + 3.0 + 9.0 * severity)
-    if kind == "overcompression":
-        squashed = _mastered(x, sample_rate, TARGET_LUFS + 4.0 + 10.0 * severity)
-        return _to_lufs(squashed, sample_rate, TARGET_LUFS)
+        return _gain_db(x, -(6.0 + 24.0 * severity)), severity
+    if kind in ("too_loud", "overcompression"):
+        lo, span = (3.0, 9.0) if kind == "too_loud" else (4.0, 10.0)
+        pushed = _mastered(x, sample_rate, TARGET_LUFS + lo + span * severity)
+        reached = (integrated_loudness(pushed, sample_rate) - TARGET_LUFS - lo) / span
+        reached = float(np.clip(reached, _MIN_SEVERITY, severity))
+        if kind == "too_loud":
+            return pushed, reached
+        return _to_lufs(pushed, sample_rate, TARGET_LUFS), reached
     if kind == "mud":
         from scipy.signal import sosfilt  # slow import; only needed here
 
@@ -154,8 +162,8 @@ def _degrade_mastered(
                 ),
             ]
         )
-        return _mastered(sosfilt(sos, x, axis=1).astype(np.float32), sample_rate)
-    return _imbalance(x, stems, sample_rate, severity, rng)
+        return _mastered(sosfilt(sos, x, axis=1).astype(np.float32), sample_rate), severity
+    return _imbalance(x, stems, sample_rate, severity, rng), severity
 
 
 def degraded_score(base_quality: float, severity: float) -> float:
@@ -182,6 +190,6 @@ def quality_examples(
     for k in range(n_degraded):
         severity = float(rng.uniform(_MIN_SEVERITY, 1.0))
         kind = kinds[k % len(kinds)]
-        audio = _degrade_mastered(original, stems, sample_rate, kind, severity, rng)
-        examples.append((audio, degraded_score(base_quality, severity)))
+        audio, reached = _degrade_mastered(original, stems, sample_rate, kind, severity, rng)
+        examples.append((audio, degraded_score(base_quality, reached)))
     return examples

@@ -99,3 +99,17 @@ def test_bad_arguments_are_refused(mix):
         degrade(mix, None, SR, "wobble", 0.5, np.random.default_rng(0))
     with pytest.raises(ValueError, match="severity"):
         degrade(mix, None, SR, "mud", 0.0, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(("kind", "lo", "span"), [("too_loud", 3, 9), ("overcompression", 4, 10)])
+def test_limiter_faults_are_scored_by_the_loudness_they_reach(mix, stems, kind, lo, span):
+    """The limiter cannot make every mix as loud as asked; the severity (and so the score)
+    follows the loudness it actually reached, so copies that sound alike score alike."""
+    from producer.data.degrade import _degrade_mastered, _mastered
+
+    ref = reference(mix)
+    audio, reached = _degrade_mastered(ref, stems, SR, kind, 1.0, np.random.default_rng(0))
+    pushed = audio if kind == "too_loud" else _mastered(ref, SR, -14 + lo + span)
+    measured = (integrated_loudness(pushed, SR) + 14 - lo) / span
+    assert reached == pytest.approx(min(max(measured, 0.15), 1.0), abs=1e-6)
+    assert 0.15 <= reached <= 1.0
