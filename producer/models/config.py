@@ -16,7 +16,7 @@ from typing import Any
 from producer.errors import ProducerError
 
 #: Written into every config.json; bumped when the checkpoint layout changes incompatibly.
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2
 
 #: `decoder_model_name` / `text_model_name` value meaning "the project's own default".
 DEFAULT = "default"
@@ -51,7 +51,10 @@ class UnifiedConfig:
     audio_hidden: int = 128  # width of the audio (mix / stem feature) encoder
     fusion_dim: int = 256  # width of the joint prompt + audio representation
     planning_hidden: int = 256  # hidden width of the planning head
-    quality_hidden: int = 128  # hidden width of the quality head
+    quality_hidden: int = 256  # hidden width of the quality head
+    # The prompt reaches the quality head through this narrow projection: wide enough to say
+    # "lo-fi" or "loud", too narrow to memorise songs by their prompts.
+    quality_prompt_dim: int = 16
     prefix_length: int = 4  # learned prefix tokens from the prompt, before the per-stem tokens
     sample_rate: int = 44100  # rate the stems are analysed and rendered at
     max_script_tokens: int = 768  # generation budget for one script
@@ -87,6 +90,7 @@ _PRESETS = {
         fusion_dim=64,
         planning_hidden=64,
         quality_hidden=32,
+        quality_prompt_dim=4,
         prefix_length=2,
     ),
     # The shipped model: small enough to train on a 2-core laptop in under 30 minutes.

@@ -66,6 +66,7 @@ class UnifiedProducerModel(nn.Module):
         from producer.modules.audio_encoder import AudioEncoder
         from producer.modules.features import AUDIO_FEATURE_DIM
         from producer.modules.heads import PlanningHead, QualityHead
+        from producer.modules.norm import RunningNorm
         from producer.modules.text_encoder import TextEncoder
 
         config = config or UnifiedConfig()
@@ -92,7 +93,17 @@ class UnifiedProducerModel(nn.Module):
             nn.LayerNorm(c.fusion_dim),
         )
         self.planning_head = PlanningHead(c.fusion_dim, hidden=c.planning_hidden)
-        self.quality_head = QualityHead(2 * c.audio_hidden + c.fusion_dim, hidden=c.quality_hidden)
+        # The quality head reads the mix's standardised features, their difference from the
+        # reference (the stems summed flat and mastered), whether there is a reference, and the
+        # prompt through a narrow projection (see `quality_scores`).
+        self.quality_norm = RunningNorm(AUDIO_FEATURE_DIM)
+        self.quality_ref_norm = RunningNorm(AUDIO_FEATURE_DIM)
+        self.quality_prompt = nn.Linear(c.fusion_dim, c.quality_prompt_dim)
+        self.quality_head = QualityHead(
+            2 * AUDIO_FEATURE_DIM + 1 + c.quality_prompt_dim,
+            hidden=c.quality_hidden,
+            periodic=2 * AUDIO_FEATURE_DIM,
+        )
         self.prefix = FaustPrefix(c.fusion_dim, c.audio_hidden, hidden, c.prefix_length)
         self._constraints: dict[tuple, Any] = {}
         self.to(device)
@@ -149,12 +160,19 @@ class UnifiedProducerModel(nn.Module):
         if "planning" in tasks:
             out["planning_loss"] = losses.planning_loss(self.planning_head(fused), batch)
         stem_emb = None
-        if "quality" in tasks or "faust" in tasks:
+        if "faust" in tasks:
             stem_emb = self.encode_stems(batch["stem_feat"])
         if "quality" in tasks:
-            scores = self.quality_scores(batch["quality_feat"], stem_emb, batch["stem_mask"], fused)
+            logits = self.quality_scores(
+                batch["quality_feat"],
+                batch["quality_ref"],
+                batch["has_ref"],
+                fused,
+                batch["quality_mask"],
+                logits=True,
+            )
             out["quality_loss"] = losses.quality_loss(
-                scores, batch["quality_score"], batch["quality_mask"]
+                torch.sigmoid(logits), batch["quality_score"], batch["quality_mask"], logits
             )
         if "faust" in tasks:
             logits = self.faust_logits(
@@ -167,17 +185,37 @@ class UnifiedProducerModel(nn.Module):
     def quality_scores(
         self,
         quality_feat: torch.Tensor,
-        stem_emb: torch.Tensor,
-        stem_mask: torch.Tensor,
+        ref_feat: torch.Tensor,
+        has_ref: torch.Tensor,
         fused: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        *,
+        logits: bool = False,
     ) -> torch.Tensor:
-        """Scores in [0, 1] for (B, Q, F) mixes of each example's stems → (B, Q)."""
+        """Scores in [0, 1] for (B, Q, F) mixes → (B, Q) (pre-sigmoid with `logits=True`).
+
+        `ref_feat` (B, F) are the features of each example's reference mix: its stems summed at
+        unit gain and mastered. Mud or one stem shouting is hard to hear in a mix alone (a good
+        mix may be bass-heavy by design) but plain against what the stems sound like together;
+        `has_ref` (B,) is 0 where there are no stems to compare with. `mask` (B, Q) marks the
+        real mixes among the padding, which alone update the feature statistics in training.
+        """
         b, q, f = quality_feat.shape
-        mix = self.audio_encoder(quality_feat.reshape(b * q, f).to(fused.dtype)).view(b, q, -1)
-        m = stem_mask.to(fused.dtype).unsqueeze(-1)
-        pooled = (stem_emb * m).sum(1) / m.sum(1).clamp(min=1.0)
-        context = torch.cat([pooled, fused], dim=-1).unsqueeze(1).expand(-1, q, -1)
-        return self.quality_head(torch.cat([mix, context], dim=-1).reshape(b * q, -1)).view(b, q)
+        dtype = fused.dtype
+        mix = quality_feat.to(dtype)
+        flag = has_ref.to(dtype).view(b, 1, 1).expand(b, q, 1)
+        diff = (mix - ref_feat.to(dtype).view(b, 1, f)) * flag
+        real = mask.bool() if mask is not None else torch.ones(b, q, dtype=torch.bool)
+        real = real.to(mix.device)
+        mix_n = self.quality_norm(mix.reshape(b * q, f), real)
+        diff_n = self.quality_ref_norm(diff.reshape(b * q, f), real & flag.squeeze(-1).bool())
+        # Detached: the quality loss must not pull the shared prompt encoder towards itself
+        # (and a quality-only training phase then touches the quality parts alone).
+        prompt = self.quality_prompt(fused.detach()).unsqueeze(1).expand(b, q, -1)
+        prompt = prompt.reshape(b * q, -1)
+        x = torch.cat([mix_n, diff_n * flag.reshape(b * q, 1), flag.reshape(b * q, 1), prompt], -1)
+        head = self.quality_head.logits if logits else self.quality_head
+        return head(x).view(b, q)
 
     def prefix_embeds(
         self, fused: torch.Tensor, stem_emb: torch.Tensor, stem_mask: torch.Tensor
@@ -214,24 +252,27 @@ class UnifiedProducerModel(nn.Module):
         *,
         duration: float = 20.0,
         input_role: str | None = None,
+        analysis=None,
     ) -> ProductionPlan:
         """Plan a production from a prompt and, optionally, an input song.
 
         Explicit tempo, key, style and excluded roles in the prompt are honoured exactly; an
         input song's measured tempo and key come next; the planning head fills in the rest.
         `audio` is an array (with `sample_rate`) or a file path. `input_role` keeps the input as
-        that stem in the plan (e.g. "vocals" for an a cappella).
+        that stem in the plan (e.g. "vocals" for an a cappella). `analysis` (a
+        `planning.InputAnalysis`) gives measurements made already, so the song is not analysed
+        twice.
         """
         from producer.models import planning
         from producer.models.prompt_rules import parse_prompt
 
         self.eval()
         hints = parse_prompt(text_prompt)
-        analysis = None
         audio_feat = has_audio = None
         if audio is not None:
             audio, sample_rate = _audio_array(audio, sample_rate)
-            analysis = _analyse(audio, sample_rate, input_role)
+            if analysis is None:
+                analysis = _analyse(audio, sample_rate, input_role)
             audio_feat = _features(audio, sample_rate).to(self.device)
             has_audio = torch.ones(1, device=self.device)
         fused = self.fuse_prompt(self.encode_text([text_prompt]), audio_feat, has_audio)
@@ -366,17 +407,22 @@ class UnifiedProducerModel(nn.Module):
         stems: Mapping[str, Any] | None = None,
         text_prompt: str = "",
     ) -> float:
-        """The learned quality score of a mix in [0, 1] (higher is better)."""
+        """The learned quality score of a mix in [0, 1] (higher is better).
+
+        With the `stems` the mix was made from, the score also compares the mix with them (see
+        `quality_scores`); it is sharper on balance and tone that way.
+        """
         self.eval()
         feat = _features(audio, sample_rate).to(self.device).view(1, 1, -1)
         fused = self.fuse_prompt(self.encode_text([text_prompt]), None, None)
-        if stems:
-            stem_feat, stem_mask = _stem_feature_tensor(stems, sample_rate, self.device)
-        else:
-            stem_feat = torch.zeros(1, len(ROLES), feat.shape[-1], device=self.device)
-            stem_mask = torch.zeros(1, len(ROLES), device=self.device)
-        score = self.quality_scores(feat, self.encode_stems(stem_feat), stem_mask, fused)
-        return float(score.reshape(-1)[0])
+        ref = reference_features(stems, sample_rate) if stems else None
+        has_ref = torch.tensor([1.0 if ref is not None else 0.0], device=self.device)
+        ref_t = (
+            torch.as_tensor(ref, device=self.device).view(1, -1)
+            if ref is not None
+            else torch.zeros(1, feat.shape[-1], device=self.device)
+        )
+        return float(self.quality_scores(feat, ref_t, has_ref, fused).reshape(-1)[0])
 
     def assess_quality(
         self,
@@ -506,6 +552,15 @@ def _features(audio: np.ndarray, sample_rate: int) -> torch.Tensor:
     from producer.modules.features import audio_features
 
     return torch.from_numpy(np.asarray(audio_features(audio, sample_rate), dtype=np.float32))
+
+
+def reference_features(stems: Mapping[str, Any], sample_rate: int) -> np.ndarray | None:
+    """Features of the stems' reference mix (`producer.data.degrade.reference_mix`), or None."""
+    from producer.data.degrade import reference_mix
+    from producer.modules.features import audio_features
+
+    ref = reference_mix({r: _stem_audio(s) for r, s in stems.items()}, sample_rate)
+    return None if ref is None else audio_features(ref, sample_rate)
 
 
 def _stem_roles(stems: Mapping[str, Any]) -> tuple[str, ...]:

@@ -94,15 +94,28 @@ class QualityHeadConfig:
     in_dim: int  # size of the mix representation
     hidden: int = 128  # trunk width
     dropout: float = 0.1  # after the trunk (training only)
+    periodic: int = 0  # leading inputs that go through a PeriodicEmbedding (meter readings)
 
 
 class QualityHead(nn.Module):
-    """``(B, in_dim)`` → quality score ``(B,)`` in [0, 1]."""
+    """``(B, in_dim)`` → quality score ``(B,)`` in [0, 1].
 
-    def __init__(self, in_dim: int, hidden: int = 128, dropout: float = 0.1):
+    The first `periodic` inputs (standardised meter readings) are embedded periodically
+    (`producer.modules.periodic`), the rest pass as they are. Two hidden layers: judging a mix
+    means comparing readings with each other (the low band against its reference, the crest
+    factor against the loudness), which one layer learned markedly worse.
+    """
+
+    def __init__(self, in_dim: int, hidden: int = 128, dropout: float = 0.1, periodic: int = 0):
         super().__init__()
-        self.config = QualityHeadConfig(in_dim, hidden, dropout)
-        self.trunk = _trunk(in_dim, hidden, dropout)
+        from producer.modules.periodic import PeriodicEmbedding
+
+        self.config = QualityHeadConfig(in_dim, hidden, dropout, periodic)
+        self.periodic = PeriodicEmbedding(periodic) if periodic else None
+        width = in_dim - periodic + (self.periodic.out_dim if self.periodic else 0)
+        self.trunk = nn.Sequential(
+            _trunk(width, hidden, dropout), nn.Linear(hidden, hidden), nn.GELU()
+        )
         self.out = nn.Linear(hidden, 1)
 
     @classmethod
@@ -111,6 +124,9 @@ class QualityHead(nn.Module):
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """Pre-sigmoid scores ``(B,)`` (use with ``binary_cross_entropy_with_logits``)."""
+        if self.periodic is not None:
+            n = self.config.periodic
+            x = torch.cat([self.periodic(x[..., :n]), x[..., n:]], dim=-1)
         return self.out(self.trunk(x)).squeeze(-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -14,6 +14,8 @@ in-process dataset yields. `collate` turns a list of rows into the batch dict th
     stem_feat      (B, 6, F)        per-role stem features, zeros where absent
     stem_mask      (B, 6)
     quality_feat   (B, Q, F)        the mix and its degraded copies
+    quality_ref    (B, F)           features of the stems' reference mix (zeros without stems)
+    has_ref        (B,)             1 where the quality head compares with that reference
     quality_score  (B, Q)           their target scores
     quality_mask   (B, Q)
     faust_ids      (B, L)           <bos> script <eos>, right-padded
@@ -61,6 +63,12 @@ def example_to_row(example) -> Row:
         "stem_mask": stem_mask,
         "quality_feat": qf,
         "quality_score": np.asarray([s for _, s in example.quality], np.float32),
+        "quality_ref": (
+            np.asarray(example.reference_features, np.float32)
+            if example.reference_features is not None
+            else np.zeros(AUDIO_FEATURE_DIM, np.float32)
+        ),
+        "has_ref": float(example.reference_features is not None),
         "faust_script": example.faust_script or "",
         "roles": list(example.roles),
     }
@@ -93,12 +101,15 @@ def collate(
     tokenizer,
     *,
     audio_prob: float = 0.0,
+    ref_drop: float = 0.0,
     rng: np.random.Generator | None = None,
     max_tokens: int | None = None,
     device=None,
 ) -> dict[str, Any]:
     """Stack rows into a batch. With `audio_prob` > 0 the planner sees each song's own mix as
-    its input song with that probability, so it learns to plan both with and without one."""
+    its input song with that probability, so it learns to plan both with and without one; with
+    `ref_drop` > 0 the quality head loses its reference mix with that probability, so it learns
+    to score a mix on its own too (`assess_quality` without stems)."""
     rng = rng or np.random.default_rng(0)
     b = len(rows)
 
@@ -134,6 +145,8 @@ def collate(
         "quality_feat": qf,
         "quality_score": qs,
         "quality_mask": qm,
+        "quality_ref": stack("quality_ref"),
+        "has_ref": stack("has_ref") * torch.as_tensor((rng.random(b) >= ref_drop).astype("f4")),
         "faust_ids": ids,
         "faust_mask": mask,
     }

@@ -4,7 +4,8 @@
 
 1. writes a synthetic training corpus (`--songs`, train phrasings) and a held-out corpus
    (`--heldout`, phrasings never used in training) under `--workdir`;
-2. trains the `default` preset on the training corpus for `--epochs` epochs;
+2. trains the `default` preset on the training corpus for `--epochs` epochs, then the quality
+   head alone for `--quality-epochs` more;
 3. evaluates on the held-out corpus (planning F1, style accuracy, tempo error, quality Spearman,
    Faust token accuracy, compile rate of `--eval-scripts` written scripts);
 4. saves the model to `producer/models/weights/default/` (safetensors, a few MB) with the
@@ -31,6 +32,7 @@ def build(
     workdir: Path,
     out: Path,
     eval_scripts: int,
+    quality_epochs: int = 0,
     seed: int = 0,
     duration: float = 4.0,
 ) -> dict:
@@ -64,6 +66,14 @@ def build(
     t = time.perf_counter()
     trainer.fit(epochs)
     timings["train_s"] = time.perf_counter() - t
+    if quality_epochs:
+        # The quality head alone, longer: its steps are cheap (no decoder) and it keeps
+        # improving after the decoder has converged.
+        t = time.perf_counter()
+        q_config = TrainConfig(epochs=quality_epochs, seed=seed, tasks=("quality",))
+        q_trainer = UnifiedProducerTrainer(model, train_dir, "cpu", q_config, rows=trainer.rows)
+        q_trainer.fit(quality_epochs)
+        timings["quality_train_s"] = time.perf_counter() - t
     t = time.perf_counter()
     metrics = trainer.evaluate(heldout_dir, scripts=eval_scripts)
     timings["eval_s"] = time.perf_counter() - t
@@ -71,7 +81,8 @@ def build(
     model.save_pretrained(out)
     report = {
         "command": "uv run python -m producer.training.default_model "
-        f"--songs {songs} --heldout {heldout} --epochs {epochs} --eval-scripts {eval_scripts}",
+        f"--songs {songs} --heldout {heldout} --epochs {epochs} "
+        f"--quality-epochs {quality_epochs} --eval-scripts {eval_scripts}",
         "heldout_metrics": metrics,
         "final_losses": trainer.state.history[-1] if trainer.state.history else {},
         "timings_s": timings,
@@ -87,6 +98,7 @@ def main() -> None:
     ap.add_argument("--songs", type=int, default=600, help="training songs")
     ap.add_argument("--heldout", type=int, default=100, help="held-out songs")
     ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--quality-epochs", type=int, default=24, help="then the quality head alone")
     ap.add_argument("--eval-scripts", type=int, default=200)
     ap.add_argument("--workdir", type=Path, default=Path(".cache/default-model"))
     ap.add_argument("--out", type=Path, default=DEFAULT_CHECKPOINT)
@@ -100,6 +112,7 @@ def main() -> None:
         workdir=args.workdir,
         out=args.out,
         eval_scripts=args.eval_scripts,
+        quality_epochs=args.quality_epochs,
         seed=args.seed,
     )
     report["total_s"] = time.perf_counter() - started

@@ -4,6 +4,7 @@
   roles (the full planner, explicit-word rules included, as a user gets it);
 - style accuracy and tempo error (mean absolute bpm error) of the same plans;
 - quality Spearman: rank correlation of the learned score with the target scores of the mixes
+  (`quality_spearman_no_reference`: the same without the stems' reference mix)
   and their degraded copies, over the whole set;
 - Faust token accuracy: greedy next-token accuracy on the ground-truth scripts (teacher forcing);
 - compile rate: the share of scripts the model writes for the songs' stems (grammar-constrained,
@@ -58,7 +59,7 @@ def planning_metrics(model, rows: Sequence[Row]) -> dict[str, float]:
 @torch.no_grad()
 def quality_and_token_metrics(model, rows: Sequence[Row], batch_size: int = 16) -> dict:
     model.eval()
-    pred, target = [], []
+    pred, pred_alone, target = [], [], []
     correct = total = 0
     from producer.training.losses import token_accuracy
 
@@ -66,9 +67,15 @@ def quality_and_token_metrics(model, rows: Sequence[Row], batch_size: int = 16) 
         batch = collate(rows[start : start + batch_size], model.tokenizer, device=model.device)
         fused = model.fuse_prompt(model.encode_text(batch["prompts"]), None, None)
         stem_emb = model.encode_stems(batch["stem_feat"])
-        scores = model.quality_scores(batch["quality_feat"], stem_emb, batch["stem_mask"], fused)
+        scores = model.quality_scores(
+            batch["quality_feat"], batch["quality_ref"], batch["has_ref"], fused
+        )
+        alone = model.quality_scores(
+            batch["quality_feat"], batch["quality_ref"], torch.zeros_like(batch["has_ref"]), fused
+        )
         m = batch["quality_mask"].bool()
         pred.extend(scores[m].float().cpu().tolist())
+        pred_alone.extend(alone[m].float().cpu().tolist())
         target.extend(batch["quality_score"][m].cpu().tolist())
         if bool(batch["faust_mask"].any()):
             logits = model.faust_logits(
@@ -78,6 +85,8 @@ def quality_and_token_metrics(model, rows: Sequence[Row], batch_size: int = 16) 
             correct, total = correct + c, total + t
     return {
         "quality_spearman": _spearman(np.asarray(pred), np.asarray(target)),
+        # The same mixes scored without their reference (assess_quality with no stems).
+        "quality_spearman_no_reference": _spearman(np.asarray(pred_alone), np.asarray(target)),
         "faust_token_accuracy": correct / total if total else float("nan"),
     }
 

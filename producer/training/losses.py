@@ -2,7 +2,8 @@
 
 - planning: binary cross-entropy over the roles (multi-label), cross-entropy over style, mode and
   key (unknown targets, -1, are ignored), smooth L1 over the normalised tempo (NaN = unknown);
-- quality: mean squared error of the [0, 1] score against the target, over real copies only;
+- quality: mean squared error of the [0, 1] score against the target, over real copies only,
+  plus a pairwise ranking term over the copies of one song;
 - faust: next-token cross-entropy over the script tokens (padding ignored).
 
 Each returns a scalar that is 0 (still differentiable) when the batch has no target for it, so a
@@ -47,11 +48,31 @@ def planning_loss(out: Mapping[str, torch.Tensor], batch: Mapping[str, torch.Ten
     return roles + style + mode + 0.25 * key + tempo
 
 
-def quality_loss(scores: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """MSE over the real (mask 1) quality copies of each example."""
+#: Weight of the pairwise ranking term in the quality loss.
+RANK_WEIGHT = 0.1
+# Pairs whose targets differ by less than this are not ranked (ties, near-ties).
+_RANK_MARGIN = 0.02
+
+
+def quality_loss(
+    scores: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor,
+    logits: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """MSE over the real (mask 1) quality copies of each example, plus (given the pre-sigmoid
+    `logits`) a pairwise logistic ranking term over the copies of the same song: the head is
+    used to pick the best of several mixes of the same stems, so their order matters most."""
     target = target.to(scores.device).float()
     mask = mask.to(scores.device).float()
-    return ((scores.float() - target) ** 2 * mask).sum() / mask.sum().clamp(min=1.0)
+    mse = ((scores.float() - target) ** 2 * mask).sum() / mask.sum().clamp(min=1.0)
+    if logits is None:
+        return mse
+    dy = target.unsqueeze(-1) - target.unsqueeze(-2)
+    dl = logits.float().unsqueeze(-1) - logits.float().unsqueeze(-2)
+    pairs = (dy > _RANK_MARGIN).float() * mask.unsqueeze(-1) * mask.unsqueeze(-2)
+    rank = (F.softplus(-dl) * pairs).sum() / pairs.sum().clamp(min=1.0)
+    return mse + RANK_WEIGHT * rank
 
 
 def token_logprobs(

@@ -59,7 +59,13 @@ def train_step(
 
 
 def trainable_parameters(model, tasks: Sequence[str] = TASKS) -> list[torch.nn.Parameter]:
-    """Parameters the tasks train: Faust-only training leaves the planning/quality heads alone."""
+    """Parameters the tasks train: Faust-only training leaves the planning/quality heads alone;
+    quality-only training touches nothing but the quality parts (its input is detached from
+    the shared encoders, see `UnifiedProducerModel.quality_scores`)."""
+    if tuple(tasks) == ("quality",):
+        return [
+            p for n, p in model.named_parameters() if p.requires_grad and n.startswith("quality_")
+        ]
     skip: tuple[str, ...] = ()
     if "planning" not in tasks:
         skip += ("planning_head.",)

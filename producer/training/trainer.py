@@ -44,6 +44,7 @@ class TrainConfig:
     epochs: int = 20  # planned epochs: the cosine decay reaches 10% of `lr` at the end
     grad_clip: float = 1.0  # max global gradient norm (0 disables)
     audio_prob: float = 0.5  # chance the planner sees the song's mix as its input song
+    ref_drop: float = 0.2  # chance the quality head scores a mix without its reference
     tasks: tuple[str, ...] = TASKS  # ("faust",) for Faust-only training
     quality_copies: int = 3  # degraded copies per song for the quality head
     max_tokens: int = 768  # scripts are truncated to this many tokens
@@ -127,6 +128,7 @@ class UnifiedProducerTrainer:
                 rows,
                 self.model.tokenizer,
                 audio_prob=self.config.audio_prob,
+                ref_drop=self.config.ref_drop,
                 rng=rng,
                 max_tokens=self.config.max_tokens,
                 device=self.device,
