@@ -13,18 +13,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-DEFAULT_PROMPT = "Create a dark trap beat with heavy 808s"
+from producer.plan import DEFAULT_PROMPT  # noqa: F401 (re-exported for cli_model)
+
 EXIT_USAGE = 2
-
-
-def _cmd_demo(args: argparse.Namespace) -> int:
-    print(
-        "producer demo: not built yet — the end-to-end pipeline (plan → stems → Faust mix → "
-        "master) lands with the pipeline issue. Today you can mix stems with "
-        "`producer render --faust mix.dsp --stems DIR --output out.wav`.",
-        file=sys.stderr,
-    )
-    return 0
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
@@ -189,11 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    demo = sub.add_parser("demo", help="make a beat from a prompt (and optionally a song)")
-    demo.add_argument("--input", help="a song or stem to build on")
-    demo.add_argument("--prompt", default=DEFAULT_PROMPT)
-    demo.add_argument("--output", default="result.wav")
-    demo.set_defaults(func=_cmd_demo)
+    from producer.cli_demo import add_demo_command
+
+    add_demo_command(sub)
 
     render = sub.add_parser("render", help="mix stems with a Faust mix script")
     render.add_argument("--faust", required=True, help="the mix script (.dsp)")

@@ -37,6 +37,8 @@ _ENHARMONIC_SHARPS = {"E#": "F", "B#": "C"}
 MIN_BPM, MAX_BPM = 50.0, 220.0
 #: Longest production, in seconds.
 MAX_DURATION = 600.0
+#: The prompt `producer demo` uses when none is given (the seed's example).
+DEFAULT_PROMPT = "Create a dark trap beat with heavy 808s"
 
 
 def normalize_key(value: str) -> str:

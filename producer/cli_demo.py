@@ -1,0 +1,143 @@
+"""`producer demo`: the whole pipeline from the command line (a thin shell over pipeline.py).
+
+    producer demo                                              # the default prompt, 20 s
+    producer demo --input your_song.wav --prompt "Create a dark trap beat with heavy 808s" \\
+                  --output result.wav
+    producer demo --input acapella.wav --input-role vocals --prompt "boom bap at 90 bpm"
+
+Progress goes to stderr by stage with timings; `--quiet` prints only the summary line,
+`--json` prints the report (result.json's content) on stdout instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from producer.plan import DEFAULT_PROMPT, ROLES
+
+SAMPLE_RATE = 44100  # the models' working rate (read again from the model once loaded)
+
+_STAGE_LABEL = {
+    "input": "input song: loaded, separated / kept, analysed",
+    "plan": "planned",
+    "generate": "stems generated",
+    "write": "mix scripts written",
+    "render": "candidates rendered and mastered",
+    "score": "candidates scored",
+}
+
+
+def add_demo_command(sub) -> None:
+    demo = sub.add_parser(
+        "demo",
+        help="make a beat from a prompt (and optionally a song)",
+        description="Plan, generate, mix with Faust, master and score a beat; writes the "
+        "master and, beside it, .dsp, .json, .png and .stems/.",
+    )
+    demo.add_argument(
+        "--input", help="a song to build on (a full mix, or one stem with --input-role)"
+    )
+    demo.add_argument(
+        "--input-role",
+        choices=ROLES,
+        help="the input is already this one stem (e.g. vocals for an a cappella): kept as is",
+    )
+    demo.add_argument("--prompt", default=DEFAULT_PROMPT)
+    demo.add_argument("--output", default="result.wav", help="the master (24-bit WAV)")
+    demo.add_argument("--duration", type=float, help="seconds (default: the input's length, or 20)")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--candidates", type=int, default=4, help="mix scripts to write and score")
+    demo.add_argument("--checkpoint", help="a trained model folder (default: the built-in model)")
+    demo.add_argument(
+        "--separator-model",
+        default="htdemucs",
+        help="Demucs model name, or a local model folder / file, for full-mix inputs",
+    )
+    demo.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps")
+    demo.add_argument("--no-plot", action="store_true", help="skip result.png")
+    out = demo.add_mutually_exclusive_group()
+    out.add_argument("--quiet", action="store_true", help="print only the summary line")
+    out.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    demo.set_defaults(func=run_demo)
+
+
+def _check_output(path: str) -> None:
+    from pathlib import Path
+
+    from producer.errors import ProducerError
+
+    out = Path(path)
+    if out.suffix.lower() != ".wav":
+        raise ProducerError(f"--output must be a .wav file, got '{path}'")
+    if out.is_dir():
+        raise ProducerError(f"--output '{path}' is a directory")
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from producer.pipeline import Producer
+    from producer.result_files import write_result
+
+    _check_output(args.output)
+    chatty = not (args.quiet or args.json)
+
+    def say(message: str) -> None:
+        if chatty:
+            print(message, file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    song = None
+    if args.input is not None:
+        # Read the song before loading the model: a bad file is reported at once.
+        from producer.audio.io import load_audio
+
+        song = load_audio(args.input, sample_rate=SAMPLE_RATE)
+    say("loading the model …")
+    producer = Producer(args.checkpoint, device=args.device, separator=args.separator_model)
+    load_s = time.perf_counter() - started
+    say(f"  {load_s:6.2f} s  model loaded ({producer.checkpoint})")
+
+    def on_stage(stage: str, seconds: float) -> None:
+        say(f"  {seconds:6.2f} s  {_STAGE_LABEL.get(stage, stage)}")
+
+    if song is not None and producer.sample_rate != SAMPLE_RATE:
+        song = load_audio(args.input, sample_rate=producer.sample_rate)
+    result = producer.produce(
+        args.prompt,
+        song,
+        input_sample_rate=producer.sample_rate,
+        input_role=args.input_role,
+        duration=args.duration,
+        seed=args.seed,
+        candidates=args.candidates,
+        on_stage=on_stage,
+        progress=chatty,
+    )
+    if result.input is not None:
+        result.input.path = str(args.input)
+    result.timings["load_model"] = load_s
+    t = time.perf_counter()
+    paths = write_result(result, args.output, plot=not args.no_plot)
+    result.timings["write_files"] = time.perf_counter() - t
+    say(f"  {result.timings['write_files']:6.2f} s  files written")
+    total = time.perf_counter() - started
+
+    if args.json:
+        report = result.summary()
+        report["files"] = {k: str(v) for k, v in paths.items()}
+        report["timings_s"]["wall"] = round(total, 3)
+        print(json.dumps(report, indent=2))
+        return 0
+    q, p = result.quality, result.plan
+    stems = ", ".join(result.stems)
+    print(
+        f"wrote {paths['master']}: {result.duration:.1f} s {p.style} at {p.bpm:g} bpm in "
+        f"{p.key} {p.mode} ({stems}); {q.integrated_lufs:.1f} LUFS, {q.true_peak_dbtp:.1f} dBTP, "
+        f"score {q.score:.2f}; {total:.1f} s"
+    )
+    if chatty:
+        rest = [str(v) for k, v in paths.items() if k != "master"]
+        print(f"  also: {', '.join(rest)}", file=sys.stderr)
+    return 0

@@ -1,0 +1,319 @@
+"""The producer end to end: a prompt (and optionally a song) in, a mixed and mastered beat out.
+
+    from producer.pipeline import Producer
+    producer = Producer()                                    # the default model, on the CPU
+    result = producer.produce("Create a dark trap beat with heavy 808s", duration=20, seed=7)
+    result.master, result.script, result.quality.score, result.timings
+
+Stages, each timed (`ProductionResult.timings`):
+
+    input     load the song; separate it with Demucs (a full mix) or keep it (a single stem);
+              measure tempo, beats, key and loudness            (producer.input_song)
+    plan      the unified model plans style, tempo, key and stems; the song's tempo and key win
+              over the model, explicit words in the prompt win over both
+    generate  the generators make every `generate` stem, on the song's beat grid (alignment.py)
+    write     the model writes `candidates` Faust mix scripts (grammar-constrained)
+    render    each script is compiled and rendered by libfaust, then mastered to the target
+    score     each master is scored: the learned quality score minus a penalty per meter finding;
+              the best is kept, every candidate's scores are reported
+
+This is a plain library object: the CLI (`producer demo`) is a thin shell around it, and the
+Ray Serve deployments run its stages one by one (`plan`, `generate`, `write`, `render_and_score`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from producer.errors import ProducerError
+from producer.generators.events import Stem
+from producer.input_song import InputSong, prepare_input
+from producer.plan import DEFAULT_PROMPT, MAX_DURATION, ProductionPlan
+from producer.schemas import QualityReport
+
+__all__ = [
+    "DEFAULT_DURATION",
+    "DEFAULT_PROMPT",
+    "FINDING_PENALTY",
+    "Candidate",
+    "Producer",
+    "ProductionResult",
+]
+
+#: Seconds of music made from a prompt alone (an input song sets its own length).
+DEFAULT_DURATION = 20.0
+#: Subtracted from a candidate's learned score per meter finding (clipping, too quiet, …): the
+#: meters are exact where the learned score is a judgement, so a clear fault always costs.
+FINDING_PENALTY = 0.05
+MAX_CANDIDATES = 16
+
+#: `on_stage(stage, seconds)` is called as each stage finishes.
+StageCallback = Callable[[str, float], None]
+
+
+@dataclass
+class Candidate:
+    """One Faust mix script the model wrote, rendered and scored."""
+
+    script: str
+    logprob: float  # mean token log-probability under the model
+    score: float  # learned quality score of its master, in [0, 1]
+    findings: list[str]  # what the meters found wrong with its master
+    chosen: bool = False
+
+    @property
+    def total(self) -> float:
+        """The selection score: learned score minus FINDING_PENALTY per finding."""
+        return self.score - FINDING_PENALTY * len(self.findings)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "logprob": round(self.logprob, 4),
+            "score": round(self.score, 4),
+            "findings": list(self.findings),
+            "total": round(self.total, 4),
+            "chosen": self.chosen,
+        }
+
+
+@dataclass
+class ProductionResult:
+    """Everything a production made. Audio is (2, T) float32 at `sample_rate`."""
+
+    prompt: str
+    plan: ProductionPlan
+    stems: dict[str, Stem]  # every stem, generated and kept, in mix order
+    script: str  # the chosen Faust mix script
+    master: np.ndarray
+    sample_rate: int
+    quality: QualityReport  # of the master, with the learned score
+    candidates: list[Candidate]
+    timings: dict[str, float]
+    seed: int
+    input: InputSong | None = None
+    checkpoint: str = ""
+
+    @property
+    def duration(self) -> float:
+        return self.master.shape[1] / self.sample_rate
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON report (`result.json`): plan, quality, candidates, timings, versions, seed."""
+        return {
+            "prompt": self.prompt,
+            "seed": self.seed,
+            "duration_s": round(self.duration, 3),
+            "sample_rate": self.sample_rate,
+            "plan": self.plan.model_dump(mode="json"),
+            "quality": self.quality.model_dump(mode="json"),
+            "candidates": [c.summary() for c in self.candidates],
+            "stems": {
+                role: {"generator": s.generator or "input", "events": len(s.events)}
+                for role, s in self.stems.items()
+            },
+            "input": self.input.summary() if self.input is not None else None,
+            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+            "checkpoint": self.checkpoint,
+            "versions": versions(),
+        }
+
+
+class Producer:
+    """The production pipeline around one loaded model.
+
+    `checkpoint` is a `save_pretrained` directory or a trainer checkpoint (None: the default
+    model shipped in the package); `separator` a Demucs name or local model for input songs.
+    The model loads once, here; `produce` can be called any number of times.
+    """
+
+    def __init__(
+        self,
+        checkpoint: str | os.PathLike | None = None,
+        *,
+        device: str = "cpu",
+        separator: str | os.PathLike = "htdemucs",
+        model=None,
+    ):
+        from producer.cli_model import load_model
+
+        self.device = device
+        self.separator = separator
+        self.checkpoint = str(checkpoint) if checkpoint is not None else "default"
+        self.model = model if model is not None else load_model(checkpoint, device=device)
+
+    @property
+    def sample_rate(self) -> int:
+        return int(self.model.config.sample_rate)
+
+    # ------------------------------------------------------------------ the whole pipeline
+
+    def produce(
+        self,
+        prompt: str = DEFAULT_PROMPT,
+        input: str | os.PathLike | np.ndarray | None = None,
+        *,
+        input_sample_rate: int | None = None,
+        input_role: str | None = None,
+        duration: float | None = None,
+        seed: int = 0,
+        candidates: int = 4,
+        on_stage: StageCallback | None = None,
+        progress: bool = False,
+    ) -> ProductionResult:
+        """Make a production. See the module docstring for the stages.
+
+        `input` is a song (file path, or array with `input_sample_rate`); `input_role` says it
+        is already one stem (e.g. "vocals") and is kept as it is. `duration` defaults to the
+        song's length, or DEFAULT_DURATION without a song. Raises `ProducerError` subclasses
+        (bad audio, unknown roles, missing separator weights) before any audio is made.
+        """
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise ProducerError("the prompt is empty: say what to make")
+        if not 1 <= candidates <= MAX_CANDIDATES:
+            raise ProducerError(f"candidates must be 1..{MAX_CANDIDATES}, got {candidates}")
+        if duration is not None and not 0.5 <= duration <= MAX_DURATION:
+            raise ProducerError(f"duration must be 0.5..{MAX_DURATION:g} s, got {duration}")
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+
+        def done(stage: str, t0: float) -> None:
+            timings[stage] = time.perf_counter() - t0
+            if on_stage is not None:
+                on_stage(stage, timings[stage])
+
+        song = None
+        if input is not None:
+            t = time.perf_counter()
+            song = prepare_input(
+                input,
+                sample_rate=self.sample_rate,
+                input_sample_rate=input_sample_rate,
+                role=input_role,
+                max_duration=duration,
+                separator=self.separator,
+                device=self.device,
+                progress=progress,
+            )
+            done("input", t)
+        length = song.duration if song is not None else (duration or DEFAULT_DURATION)
+
+        t = time.perf_counter()
+        plan = self.plan(prompt, song, length)
+        done("plan", t)
+
+        t = time.perf_counter()
+        stems = self.generate(plan, song, seed)
+        done("generate", t)
+
+        t = time.perf_counter()
+        written = self.write(stems, prompt, candidates, seed)
+        done("write", t)
+
+        t = time.perf_counter()
+        masters = [self.render(script, stems, plan) for script, _ in written]
+        done("render", t)
+
+        t = time.perf_counter()
+        scored = [
+            self.score(master, stems, prompt, script, logprob)
+            for (script, logprob), master in zip(written, masters, strict=True)
+        ]
+        best = max(range(len(scored)), key=lambda k: scored[k][0].total)
+        scored[best][0].chosen = True
+        done("score", t)
+        timings["total"] = time.perf_counter() - started
+
+        return ProductionResult(
+            prompt=prompt,
+            plan=plan,
+            stems=stems,
+            script=scored[best][0].script,
+            master=masters[best],
+            sample_rate=self.sample_rate,
+            quality=scored[best][1],
+            candidates=[c for c, _ in scored],
+            timings=timings,
+            seed=seed,
+            input=song,
+            checkpoint=self.checkpoint,
+        )
+
+    # ------------------------------------------------------------------ stages
+
+    def plan(self, prompt: str, song: InputSong | None, duration: float) -> ProductionPlan:
+        """The production plan; a song lends its measured tempo, key and kept stem."""
+        from producer.models.planning import InputAnalysis
+
+        if song is None:
+            return self.model.plan_production(prompt, duration=duration)
+        analysis = InputAnalysis(bpm=song.bpm, key=song.key, mode=song.mode, role=song.kept_role)
+        return self.model.plan_production(
+            prompt, song.audio, song.sample_rate, duration=duration, analysis=analysis
+        )
+
+    def generate(self, plan: ProductionPlan, song: InputSong | None, seed: int) -> dict[str, Stem]:
+        """Every stem of the plan in plan order: generated ones on the song's grid, kept ones
+        exactly as they came in."""
+        from producer.alignment import grid_cut, shift_stem
+        from producer.generators import generate_stem
+
+        cut = grid_cut(song.grid_offset, plan.seconds_per_bar) if song is not None else 0.0
+        stems: dict[str, Stem] = {}
+        for spec in plan.stems:
+            if spec.source == "input":
+                if song is None or spec.role not in song.kept:
+                    raise ProducerError(f"the plan keeps an input '{spec.role}' but none was given")
+                stems[spec.role] = Stem(
+                    spec.role, song.kept[spec.role], self.sample_rate, plan.bpm, generator=""
+                )
+                continue
+            stem = generate_stem(spec, plan, plan.duration + cut, seed, self.sample_rate)
+            stems[spec.role] = shift_stem(stem, cut, plan.duration) if cut else stem
+        if not stems:
+            raise ProducerError("the plan has no stems: the prompt excluded every role")
+        return stems
+
+    def write(
+        self, stems: Mapping[str, Stem], prompt: str, candidates: int, seed: int
+    ) -> list[tuple[str, float]]:
+        """`candidates` Faust mix scripts with their mean token log-probabilities."""
+        return self.model.write_faust_candidates(stems, prompt, candidates=candidates, seed=seed)
+
+    def render(self, script: str, stems: Mapping[str, Stem], plan: ProductionPlan) -> np.ndarray:
+        """The mastered mix of the stems through one script (validated before it runs)."""
+        from producer.faust.render import render
+
+        audio = {role: s.audio for role, s in stems.items()}
+        return render(script, audio, self.sample_rate, target_lufs=plan.target_lufs)
+
+    def score(
+        self,
+        master: np.ndarray,
+        stems: Mapping[str, Stem],
+        prompt: str,
+        script: str = "",
+        logprob: float = 0.0,
+    ) -> tuple[Candidate, QualityReport]:
+        """A master's learned score and meter findings, as a candidate and a full report."""
+        report = self.model.assess_quality(master, self.sample_rate, stems, prompt)
+        candidate = Candidate(script, logprob, float(report.score), list(report.findings))
+        return candidate, report
+
+
+def versions() -> dict[str, str]:
+    """Versions of the parts that shape the output, for the report."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in ("producer", "torch", "transformers", "dawdreamer", "demucs", "numpy"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out
