@@ -61,17 +61,25 @@ def quality_loss(
     logits: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """MSE over the real (mask 1) quality copies of each example, plus (given the pre-sigmoid
-    `logits`) a pairwise logistic ranking term over the copies of the same song: the head is
-    used to pick the best of several mixes of the same stems, so their order matters most."""
+    `logits`) a pairwise ranking term over the copies of the same song: the head is used to
+    pick the best of several mixes of the same stems, so their order matters most.
+
+    The ranking term is a squared hinge: a pair costs only while its logit gap is smaller than
+    the gap between the targets' logits. (A logistic ranking loss keeps pushing the best copy
+    up forever; it drove the scores of every good mix to 1.0, where candidates cannot be told
+    apart.)
+    """
     target = target.to(scores.device).float()
     mask = mask.to(scores.device).float()
     mse = ((scores.float() - target) ** 2 * mask).sum() / mask.sum().clamp(min=1.0)
     if logits is None:
         return mse
-    dy = target.unsqueeze(-1) - target.unsqueeze(-2)
+    t = torch.logit(target.clamp(0.01, 0.99))
+    gap = t.unsqueeze(-1) - t.unsqueeze(-2)
     dl = logits.float().unsqueeze(-1) - logits.float().unsqueeze(-2)
+    dy = target.unsqueeze(-1) - target.unsqueeze(-2)
     pairs = (dy > _RANK_MARGIN).float() * mask.unsqueeze(-1) * mask.unsqueeze(-2)
-    rank = (F.softplus(-dl) * pairs).sum() / pairs.sum().clamp(min=1.0)
+    rank = (F.relu(gap - dl) ** 2 * pairs).sum() / pairs.sum().clamp(min=1.0)
     return mse + RANK_WEIGHT * rank
 
 
