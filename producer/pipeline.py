@@ -220,8 +220,9 @@ class Producer:
         done("render", t)
 
         t = time.perf_counter()
+        reference = self.reference(stems)  # once: every candidate mixes the same stems
         scored = [
-            self.score(master, stems, prompt, script, logprob)
+            self.score(master, stems, prompt, script, logprob, reference=reference)
             for (script, logprob), master in zip(written, masters, strict=True)
         ]
         best = max(range(len(scored)), key=lambda k: scored[k][0].total)
@@ -292,6 +293,12 @@ class Producer:
         audio = {role: s.audio for role, s in stems.items()}
         return render(script, audio, self.sample_rate, target_lufs=plan.target_lufs)
 
+    def reference(self, stems: Mapping[str, Stem]) -> np.ndarray | None:
+        """Features of the stems' reference mix, which the quality score compares with."""
+        from producer.models.unified import reference_features
+
+        return reference_features(stems, self.sample_rate)
+
     def score(
         self,
         master: np.ndarray,
@@ -299,9 +306,16 @@ class Producer:
         prompt: str,
         script: str = "",
         logprob: float = 0.0,
+        *,
+        reference: np.ndarray | None = None,
     ) -> tuple[Candidate, QualityReport]:
-        """A master's learned score and meter findings, as a candidate and a full report."""
-        report = self.model.assess_quality(master, self.sample_rate, stems, prompt)
+        """A master's learned score and meter findings, as a candidate and a full report.
+
+        `reference` is `self.reference(stems)`, computed once per stem set by the caller.
+        """
+        report = self.model.assess_quality(
+            master, self.sample_rate, stems, prompt, reference=reference
+        )
         candidate = Candidate(script, logprob, float(report.score), list(report.findings))
         return candidate, report
 

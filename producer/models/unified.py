@@ -336,7 +336,7 @@ class UnifiedProducerModel(nn.Module):
         roles, so every script validates and compiles.
         """
         from producer.faust.validate import validate
-        from producer.models.constrained import constrained_generate
+        from producer.models.constrained_batch import constrained_generate_batch
 
         self.eval()
         roles = _stem_roles(stems)
@@ -344,22 +344,21 @@ class UnifiedProducerModel(nn.Module):
         fused = self.fuse_prompt(self.encode_text([text_prompt]), None, None)
         stem_feat, stem_mask = _stem_feature_tensor(stems, sr, self.device)
         prefix = self.prefix_embeds(fused, self.encode_stems(stem_feat), stem_mask)
-        constraint = self._constraint(roles)
-        scripts = []
-        for k in range(max(1, candidates)):
-            text = constrained_generate(
-                self.decoder,
-                self.tokenizer,
-                [self.tokenizer.bos_token_id],
-                max_new_tokens=self.config.max_script_tokens,
-                temperature=temperature,
-                top_p=top_p,
-                seed=seed + k,
-                prefix_embeds=prefix,
-                constraint=constraint,
-            )
+        n = max(1, candidates)
+        # All candidates in one batch: one forward pass per token for all of them.
+        scripts = constrained_generate_batch(
+            self.decoder,
+            self.tokenizer,
+            n,
+            max_new_tokens=self.config.max_script_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            seeds=[seed + k for k in range(n)],
+            prefix_embeds=prefix,
+            constraint=self._constraint(roles),
+        )
+        for text in scripts:
             validate(text, roles=roles, sample_rate=sr)  # the grammar guarantees it; checked anyway
-            scripts.append(text)
         scored = list(
             zip(scripts, self.script_logprobs(fused, stem_feat, stem_mask, scripts), strict=True)
         )
@@ -406,16 +405,21 @@ class UnifiedProducerModel(nn.Module):
         sample_rate: int,
         stems: Mapping[str, Any] | None = None,
         text_prompt: str = "",
+        *,
+        reference: np.ndarray | None = None,
     ) -> float:
         """The learned quality score of a mix in [0, 1] (higher is better).
 
         With the `stems` the mix was made from, the score also compares the mix with them (see
-        `quality_scores`); it is sharper on balance and tone that way.
+        `quality_scores`); it is sharper on balance and tone that way. `reference` gives the
+        stems' `reference_features` computed already (scoring several mixes of one stem set).
         """
         self.eval()
         feat = _features(audio, sample_rate).to(self.device).view(1, 1, -1)
         fused = self.fuse_prompt(self.encode_text([text_prompt]), None, None)
-        ref = reference_features(stems, sample_rate) if stems else None
+        ref = reference
+        if ref is None and stems:
+            ref = reference_features(stems, sample_rate)
         has_ref = torch.tensor([1.0 if ref is not None else 0.0], device=self.device)
         ref_t = (
             torch.as_tensor(ref, device=self.device).view(1, -1)
@@ -430,12 +434,14 @@ class UnifiedProducerModel(nn.Module):
         sample_rate: int,
         stems: Mapping[str, Any] | None = None,
         text_prompt: str = "",
+        *,
+        reference: np.ndarray | None = None,
     ):
         """The meters' `QualityReport` with the learned `score` filled in."""
         from producer.audio.quality import assess
 
         report = assess(audio, sample_rate)
-        score = self.quality_score(audio, sample_rate, stems, text_prompt)
+        score = self.quality_score(audio, sample_rate, stems, text_prompt, reference=reference)
         return report.model_validate({**report.model_dump(), "score": score})
 
     # ------------------------------------------------------------------ checkpoints
