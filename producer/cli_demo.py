@@ -56,6 +56,12 @@ def add_demo_command(sub) -> None:
         default="htdemucs",
         help="Demucs model name, or a local model folder / file, for full-mix inputs",
     )
+    demo.add_argument(
+        "--download-separator",
+        action="store_true",
+        help="let Demucs download its pretrained weights when they are not on disk (networked "
+        "machines; off by default, nothing downloads unasked)",
+    )
     demo.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps")
     demo.add_argument("--no-plot", action="store_true", help="skip result.png")
     out = demo.add_mutually_exclusive_group()
@@ -95,7 +101,12 @@ def run_demo(args: argparse.Namespace) -> int:
 
         song = load_audio(args.input, sample_rate=SAMPLE_RATE)
     say("loading the model …")
-    producer = Producer(args.checkpoint, device=args.device, separator=args.separator_model)
+    producer = Producer(
+        args.checkpoint,
+        device=args.device,
+        separator=args.separator_model,
+        separator_download=args.download_separator,
+    )
     load_s = time.perf_counter() - started
     say(f"  {load_s:6.2f} s  model loaded ({producer.checkpoint})")
 

@@ -88,13 +88,16 @@ def prepare_input(
     separator: str | os.PathLike = "htdemucs",
     device: str = "cpu",
     progress: bool = True,
+    download: bool = False,
 ) -> InputSong:
     """Load, separate (full mixes) or keep (single stems), and analyse an input song.
 
     `source` is a file path, or an array with `input_sample_rate`. `max_duration` trims the song
-    (the production is never longer than asked). Raises `AudioInputError` for unusable audio,
-    `ModelNotFoundError` when the separator's weights are not on disk, `ProducerError` for an
-    unknown role.
+    (the production is never longer than asked). `download` lets Demucs fetch pretrained
+    separator weights that are not on disk (off by default: nothing downloads unasked).
+
+    Raises `AudioInputError` for unusable audio, `ModelNotFoundError` when the separator's
+    weights are not on disk, `ProducerError` for an unknown role.
     """
     import time
 
@@ -127,7 +130,7 @@ def prepare_input(
         song.kept = {role: audio}
     else:
         t = time.perf_counter()
-        song.kept = _separate_and_keep(audio, sample_rate, separator, device, progress)
+        song.kept = _separate_and_keep(audio, sample_rate, separator, device, progress, download)
         timings["separate"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -145,12 +148,14 @@ def _check_not_silent(audio: np.ndarray, sample_rate: int, path: str | None) -> 
 
 
 def _separate_and_keep(
-    audio: np.ndarray, sample_rate: int, separator, device: str, progress: bool
+    audio: np.ndarray, sample_rate: int, separator, device: str, progress: bool, download: bool
 ) -> dict[str, np.ndarray]:
     from producer.audio.loudness import integrated_loudness
     from producer.audio.separation import Separator, SeparatorConfig
 
-    config = SeparatorConfig(model=os.fspath(separator), device=device, progress=progress)
+    config = SeparatorConfig(
+        model=os.fspath(separator), device=device, progress=progress, download=download
+    )
     sep = Separator.from_config(config)
     stems = sep.separate(audio, sample_rate)
     kept = {}

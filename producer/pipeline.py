@@ -131,7 +131,8 @@ class Producer:
     """The production pipeline around one loaded model.
 
     `checkpoint` is a `save_pretrained` directory or a trainer checkpoint (None: the default
-    model shipped in the package); `separator` a Demucs name or local model for input songs.
+    model shipped in the package); `separator` a Demucs name or local model for input songs;
+    `separator_download` lets Demucs fetch pretrained weights that are not on disk.
     The model loads once, here; `produce` can be called any number of times.
     """
 
@@ -141,12 +142,14 @@ class Producer:
         *,
         device: str = "cpu",
         separator: str | os.PathLike = "htdemucs",
+        separator_download: bool = False,
         model=None,
     ):
         from producer.cli_model import load_model
 
         self.device = device
         self.separator = separator
+        self.separator_download = separator_download
         self.checkpoint = str(checkpoint) if checkpoint is not None else "default"
         self.model = model if model is not None else load_model(checkpoint, device=device)
 
@@ -202,6 +205,7 @@ class Producer:
                 separator=self.separator,
                 device=self.device,
                 progress=progress,
+                download=self.separator_download,
             )
             done("input", t)
         length = song.duration if song is not None else (duration or DEFAULT_DURATION)

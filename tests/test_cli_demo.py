@@ -162,3 +162,24 @@ def test_default_demo_on_the_built_in_model(tmp_path, monkeypatch, capsys):
     assert report["prompt"] == "Create a dark trap beat with heavy 808s"
     assert report["plan"]["style"] == "trap"
     assert tempo_matches(estimate_tempo(audio, sr).bpm, report["plan"]["bpm"], 0.02)
+
+
+def test_full_mix_without_separator_weights_is_one_line_exit_2(
+    tiny_checkpoint, tmp_path, monkeypatch, capsys
+):
+    from producer.audio.separation import clear_separator_cache
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    clear_separator_cache()
+    song = tmp_path / "song.wav"
+    t = np.arange(2 * SR) / SR
+    save_audio(song, np.stack([np.sin(2 * np.pi * 220 * t)] * 2).astype(np.float32) * 0.3, SR)
+    out = tmp_path / "result.wav"
+    args = ["demo", "--checkpoint", tiny_checkpoint, "--input", str(song), "--output", str(out)]
+    assert main(args) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("producer demo: error:") and "htdemucs" in last
+    assert "--separator-model" in last  # says what to do
+    assert not any(p.exists() for p in companions(out)) and not out.with_suffix(".stems").exists()
