@@ -155,10 +155,12 @@ def test_assess_prints_a_report_and_json(tmp_path):
     assert any("too quiet" in f for f in report["findings"])
 
 
-def test_demo_exits_cleanly_until_the_pipeline_exists(tmp_path):
-    result = run_cli("demo", cwd=tmp_path)
-    assert result.returncode == 0
-    assert "not built yet" in result.stderr
+def test_demo_console_script_makes_a_beat(tmp_path):
+    result = run_cli("demo", "--duration", "4", "--candidates", "1", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("wrote result.wav") and len(result.stdout.splitlines()) == 1
+    for name in ("result.wav", "result.dsp", "result.json", "result.png", "result.stems"):
+        assert (tmp_path / name).exists(), name
 
 
 def test_faust_grammar_prints_the_ebnf():
