@@ -1,18 +1,22 @@
 """producer: an AI hip-hop music producer built on Ray.
 
-    from producer import UnifiedProducerModel, UnifiedProducerTrainer
+    from producer import Producer, UnifiedProducerModel, UnifiedProducerTrainer
 
-The two classes are imported on first use, so `import producer` stays fast (no torch).
+The classes are imported on first use, so `import producer` stays fast (no torch).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["UnifiedProducerModel", "UnifiedProducerTrainer"]
+__all__ = ["Producer", "UnifiedProducerModel", "UnifiedProducerTrainer"]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "Producer":
+        from producer.pipeline import Producer
+
+        return Producer
     if name == "UnifiedProducerModel":
         from producer.models.unified import UnifiedProducerModel
 
