@@ -90,9 +90,9 @@ class PreprocessConfig(_Model):
     quality_copies: int = Field(3, ge=0)
     # Songs per Parquet shard (the unit of resuming: a shard already written is not redone).
     songs_per_shard: int = Field(64, ge=1)
-    # Songs that may fail (skipped and listed in the job's report) before the job stops;
-    # 0 = the first bad song stops the job.
-    max_errors: int = Field(0, ge=0)
+    # Songs that may fail (each lands in the errors table with its reason) before the job
+    # stops; null = never stop for bad songs, 0 = the first bad song stops the job.
+    max_errors: int | None = Field(None, ge=0)
     # Redo every song even when its shard exists (default: skip them, so a rerun resumes and a
     # finished job run again changes nothing).
     overwrite: bool = False
