@@ -44,7 +44,13 @@ from producer.data.targets import PlanningTargets, faust_target, planning_target
 from producer.errors import ProducerError
 from producer.plan import ROLES
 
-__all__ = ["DEFAULT_BASE_QUALITY", "SongExample", "UnifiedProducerDataset", "load_example"]
+__all__ = [
+    "DEFAULT_BASE_QUALITY",
+    "SongExample",
+    "UnifiedProducerDataset",
+    "load_entry_or_reason",
+    "load_example",
+]
 
 #: Quality score of a song's own master when its metadata gives none.
 DEFAULT_BASE_QUALITY = 0.95
@@ -165,10 +171,15 @@ def load_example(
     )
 
 
-def _load_entry(
+def load_entry_or_reason(
     entry: SongEntry, sample_rate: int, quality_copies: int, seed: int, phrasing: Phrasing
 ) -> tuple[SongExample | None, str | None]:
-    """(example, None), or (None, reason) for a song that cannot be used (top level: pools)."""
+    """(example, None), or (None, reason) for a song that cannot be used.
+
+    The seed of the song's randomness (prompt phrasing, degraded copies) comes from `seed` and
+    the song's id, so the in-process dataset and the Ray Data job make identical rows. A
+    module-level function so process pools can pickle it.
+    """
     rng = np.random.default_rng([seed, zlib.crc32(entry.id.encode())])
     try:
         with _one_blas_thread():
@@ -199,7 +210,7 @@ def _one_blas_thread() -> contextlib.AbstractContextManager:
 
 
 def _pooled(entries: list[SongEntry], args: tuple, workers: int) -> Iterator[tuple]:
-    """`_load_entry` over `entries` on worker processes, results in order, a few ahead."""
+    """`load_entry_or_reason` over `entries` on worker processes, results in order, a few ahead."""
     from concurrent.futures import ProcessPoolExecutor
 
     from producer.data.synth import process_pool_context
@@ -207,12 +218,14 @@ def _pooled(entries: list[SongEntry], args: tuple, workers: int) -> Iterator[tup
     pool = ProcessPoolExecutor(workers, mp_context=process_pool_context(renders=False))
     try:
         todo = iter(entries)
-        pending = deque(pool.submit(_load_entry, e, *args) for e in islice(todo, 4 * workers))
+        pending = deque(
+            pool.submit(load_entry_or_reason, e, *args) for e in islice(todo, 4 * workers)
+        )
         while pending:
             future = pending.popleft()
             nxt = next(todo, None)
             if nxt is not None:
-                pending.append(pool.submit(_load_entry, nxt, *args))
+                pending.append(pool.submit(load_entry_or_reason, nxt, *args))
             yield future.result()
     finally:
         pool.shutdown(cancel_futures=True)
@@ -265,7 +278,7 @@ class UnifiedProducerDataset(Dataset):
         n = len(entries) if limit is None else min(len(entries), max(limit, 0))
         workers = default_workers(n) if workers is None else max(1, int(workers))
         if workers == 1:
-            results: Iterator[tuple] = (_load_entry(e, *args) for e in entries)
+            results: Iterator[tuple] = (load_entry_or_reason(e, *args) for e in entries)
         else:
             results = _pooled(entries, args, workers)
         bar = tqdm(total=len(entries), desc="loading songs", unit="song", disable=not progress)

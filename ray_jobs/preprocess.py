@@ -1,0 +1,553 @@
+"""Ray Data preprocessing: a song folder → stems + training rows in Parquet shards.
+
+    uv run python -m ray_jobs.preprocess --data-dir data --output-dir out/pre \\
+        [--separator htdemucs] [--separator-actors 2 --separator-num-gpus 1] [--batch-size 8]
+
+The pipeline wraps the library; it computes nothing of its own:
+
+    scan_songs ─ content key per song ─ skip keys already in a shard
+      │
+      ├─ ray.data.from_items(songs to do)
+      ├─ .map_batches(SeparatorActor)   pool of `separator_actors` actors, the Demucs model
+      │                                 loaded once per actor; songs without stems get
+      │                                 <song>/stems/<role>.wav, the others pass through
+      ├─ .map(make_row)                 load_example + example_to_row (never raises: a bad song
+      │                                 becomes ok=False with its reason)
+      └─ driver: iter_batches (streaming) → one Parquet shard per batch, written atomically
+                 (temp file + rename), and errors.parquet with (path, reason)
+
+Resumable and idempotent. A song's key is the sha256 of its mix bytes, its JSON bytes and the
+sorted names of its stems. A shard holds the keys of its rows (`key`: the song as found,
+`final_key`: the song after its stems were written), so the shards themselves are the record
+of what is done: a re-run skips every song whose current key is in a shard, and a crash loses
+at most the batches in flight (a shard is either complete or absent). Songs that failed are in
+no shard, so a re-run retries them (a fixed file then gets in; a still-broken one fails again
+and is listed in that run's errors.parquet). Ray Data's own `CheckpointConfig` (alpha) would
+do the skip inside Ray, but it is alpha and keyed by row id, not by content, so this job keeps
+the explicit key check.
+
+Rows depend on (sample_rate, quality_copies, seed): the first run records them in
+`output_dir/settings.json` and a later run with other values is refused (use a new folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import os
+import pickle
+import sys
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from producer.atomic import atomic_path
+from producer.errors import ProducerError
+
+SHARDS = "shards"
+ERRORS = "errors.parquet"
+SETTINGS = "settings.json"
+
+# The columns of `producer.training.batch.example_to_row`, by how they are stored.
+_ARRAYS = (  # float32 numpy arrays: flattened list<float32> + `<name>_shape` list<int32>
+    "audio_feat",
+    "plan_roles",
+    "stem_feat",
+    "stem_mask",
+    "quality_feat",
+    "quality_score",
+    "quality_ref",
+)
+_INTS = ("plan_style", "plan_mode", "plan_key")
+_FLOATS = ("plan_bpm", "has_ref")
+_STRINGS = ("path", "prompt", "faust_script")
+_STRING_LISTS = ("roles",)
+ROW_KEYS = (*_ARRAYS, *_INTS, *_FLOATS, *_STRINGS, *_STRING_LISTS)
+
+
+def _shard_schema() -> pa.Schema:
+    fields = [pa.field("key", pa.string()), pa.field("final_key", pa.string())]
+    for name in _ARRAYS:
+        fields += [
+            pa.field(name, pa.list_(pa.float32())),
+            pa.field(f"{name}_shape", pa.list_(pa.int32())),
+        ]
+    fields += [pa.field(n, pa.int64()) for n in _INTS]
+    fields += [pa.field(n, pa.float64()) for n in _FLOATS]
+    fields += [pa.field(n, pa.string()) for n in _STRINGS]
+    fields += [pa.field(n, pa.list_(pa.string())) for n in _STRING_LISTS]
+    return pa.schema(fields)
+
+
+_ERROR_SCHEMA = pa.schema(
+    [
+        pa.field("path", pa.string()),
+        pa.field("key", pa.string()),
+        pa.field("stage", pa.string()),  # scan | separate | analyze
+        pa.field("reason", pa.string()),
+    ]
+)
+
+
+@dataclass
+class PreprocessSettings:
+    """What `preprocess` reads from the job config (ray_jobs/configs/*.yaml)."""
+
+    data_dir: str  # the song folder: <data>/<artist>/<song>/<song>.wav (+ .json, stems/)
+    output_dir: str  # shards/, errors.parquet and settings.json go here
+    separator: str = "htdemucs"  # Demucs name or local path (producer.audio.separation)
+    separator_actors: int = 1  # Demucs actors in the pool (each loads the model once)
+    separator_num_gpus: float = 0.0  # GPUs per actor; > 0 runs Demucs on CUDA
+    separator_num_cpus: float = 1.0  # CPUs per actor (also its torch thread count)
+    batch_size: int = 4  # songs per separator batch and per Parquet shard
+    sample_rate: int = 44100  # rate the analysis and targets work at
+    quality_copies: int = 3  # degraded copies per song for the quality targets
+    seed: int = 0  # seeds prompts and degradations (per song: seed + artist/song)
+
+    def __post_init__(self) -> None:
+        for name in ("separator_actors", "batch_size", "sample_rate"):
+            if int(getattr(self, name)) < 1:
+                raise ProducerError(f"preprocess {name} must be >= 1, got {getattr(self, name)}")
+        for name in ("separator_num_gpus", "separator_num_cpus", "quality_copies"):
+            if getattr(self, name) < 0:
+                raise ProducerError(f"preprocess {name} must be >= 0, got {getattr(self, name)}")
+
+
+@dataclass
+class PreprocessReport:
+    done: int  # songs that got a row in this run
+    skipped: int  # songs already in a shard (not touched)
+    failed: int  # songs that failed in this run (listed in errors_path)
+    seconds: float
+    shards_dir: Path
+    errors_path: Path
+    separated: int = 0  # songs whose stems this run wrote
+
+
+# ---------------------------------------------------------------------------------- keys
+
+
+def song_key(entry) -> str:
+    """sha256 of the mix bytes, the JSON bytes and the sorted stem names of a SongEntry."""
+    h = hashlib.sha256()
+    for path in (entry.mix_path, entry.meta_path):
+        h.update(b"\0file\0")
+        if path is not None:
+            with open(path, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+    h.update(b"\0stems\0" + "\0".join(sorted(p.name for p in entry.stem_paths.values())).encode())
+    return h.hexdigest()
+
+
+def done_keys(output_dir: str | os.PathLike) -> set[str]:
+    """Every key (as found and after separation) of the rows already in the shards."""
+    keys: set[str] = set()
+    for shard in _shard_files(Path(output_dir)):
+        table = pq.read_table(shard, columns=["key", "final_key"])
+        keys.update(table.column("key").to_pylist())
+        keys.update(table.column("final_key").to_pylist())
+    return keys
+
+
+def _shard_files(output_dir: Path) -> list[Path]:
+    return sorted((output_dir / SHARDS).glob("part-*.parquet"))
+
+
+# ------------------------------------------------------------------------------ Ray stages
+
+
+class SeparatorActor:
+    """A Ray Data actor: loads the separator once, writes stems for songs that have none.
+
+    Batches are dicts of numpy arrays (Ray Data's "numpy" format) with one item a song; the
+    songs come back with `error` set when their mix cannot be read or separated.
+    """
+
+    def __init__(self, model: str, device: str, threads: int):
+        import torch
+
+        from producer.audio.separation import Separator, SeparatorConfig
+
+        torch.set_num_threads(max(1, threads))
+        self.separator = Separator.from_config(
+            SeparatorConfig(model=model, device=device, progress=False)
+        )
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        errors = list(batch["error"])
+        separated = list(batch["separated"])
+        for k, (song_dir, mix, needs) in enumerate(
+            zip(batch["dir"], batch["mix_path"], batch["needs_separation"], strict=True)
+        ):
+            if not needs or errors[k]:
+                continue
+            try:
+                self._separate(Path(song_dir), Path(mix))
+                separated[k] = True
+            except Exception as err:  # one bad song must not stop the job
+                errors[k] = f"separate: {_reason(err)}"
+        out = dict(batch)
+        out["error"] = np.asarray(errors, dtype=object)
+        out["separated"] = np.asarray(separated, dtype=bool)
+        return out
+
+    def _separate(self, song_dir: Path, mix_path: Path) -> None:
+        """Stems into a hidden folder, then renamed to stems/: all of them or none appear."""
+        import soundfile as sf
+
+        from producer.audio.io import load_audio, save_audio
+
+        rate = int(sf.info(str(mix_path)).samplerate)  # keep the mix's own rate
+        stems = self.separator.separate(load_audio(mix_path, sample_rate=rate), rate)
+        tmp = song_dir / f".stems-{uuid.uuid4().hex[:8]}.tmp"
+        try:
+            for role, audio in stems.items():
+                save_audio(tmp / f"{role}.wav", audio, rate, subtype="FLOAT")
+            target = song_dir / "stems"
+            if target.is_dir() and not any(target.iterdir()):
+                target.rmdir()
+            os.rename(tmp, target)  # fails (OSError) if stems/ appeared meanwhile
+        finally:
+            if tmp.exists():
+                for f in tmp.iterdir():
+                    f.unlink()
+                tmp.rmdir()
+
+
+def make_row(item: dict[str, Any], *, sample_rate: int, quality_copies: int, seed: int) -> dict:
+    """One song (after separation) → {key, final_key, path, ok, error, payload}; never raises.
+
+    `payload` is the pickled `example_to_row` dict, in flight inside this job only (Ray pickles
+    it anyway); the driver turns it into typed Parquet columns.
+    """
+    from producer.data.dataset import load_entry_or_reason
+    from producer.data.layout import scan_song
+    from producer.training.batch import example_to_row
+
+    out = {
+        "key": str(item["key"]),
+        "final_key": str(item["key"]),
+        "path": str(item["dir"]),
+        "ok": False,
+        "error": str(item["error"] or ""),
+        "payload": b"",
+    }
+    if out["error"]:
+        return out
+    try:
+        problems: list = []
+        entry = scan_song(Path(item["dir"]), str(item["artist"]), problems)
+        if entry is None:
+            out["error"] = "analyze: " + "; ".join(f"{p}: {r}" for p, r in problems)
+            return out
+        out["final_key"] = song_key(entry)
+        # The dataset's own loader: same per-song rng as `load_rows`, so rows match it.
+        example, reason = load_entry_or_reason(entry, sample_rate, quality_copies, seed, "train")
+        if example is None:
+            out["error"] = f"analyze: {reason}"
+            return out
+        out["payload"] = pickle.dumps(example_to_row(example), protocol=pickle.HIGHEST_PROTOCOL)
+        out["ok"] = True
+    except Exception as err:  # one bad song must not stop the job
+        out["error"] = f"analyze: {_reason(err)}"
+    return out
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, ProducerError | OSError):
+        return str(err)
+    return f"{type(err).__name__}: {err}"
+
+
+# ------------------------------------------------------------------------------ Parquet I/O
+
+
+def encode_rows(rows: list[dict[str, Any]], keys: list[str], final_keys: list[str]) -> pa.Table:
+    """`example_to_row` rows (+ their keys) as a shard table."""
+    cols: dict[str, list] = {"key": keys, "final_key": final_keys}
+    for name in _ARRAYS:
+        arrays = [np.asarray(r[name]) for r in rows]
+        for r, a in zip(rows, arrays, strict=True):
+            if a.dtype != np.float32:
+                raise ProducerError(f"{r['path']}: row field {name} is {a.dtype}, expected float32")
+        cols[name] = [a.reshape(-1) for a in arrays]
+        cols[f"{name}_shape"] = [list(a.shape) for a in arrays]
+    for name in (*_INTS, *_FLOATS, *_STRINGS, *_STRING_LISTS):
+        cols[name] = [r[name] for r in rows]
+    extra = set(rows[0]) - set(ROW_KEYS) if rows else set()
+    if extra:  # example_to_row grew a field: the shard format must learn it first
+        raise ProducerError(f"row fields {sorted(extra)} have no Parquet column")
+    return pa.Table.from_pydict(cols, schema=_shard_schema())
+
+
+def decode_table(table: pa.Table) -> list[dict[str, Any]]:
+    """Shard rows back as `example_to_row` dicts (same keys, float32 arrays, same shapes)."""
+    cols = table.to_pydict()
+    rows = []
+    for k in range(table.num_rows):
+        row: dict[str, Any] = {}
+        for name in _ARRAYS:
+            shape = tuple(cols[f"{name}_shape"][k])
+            row[name] = np.asarray(cols[name][k], dtype=np.float32).reshape(shape)
+        for name in _INTS:
+            row[name] = int(cols[name][k])
+        for name in _FLOATS:
+            row[name] = float(cols[name][k])
+        for name in _STRINGS:
+            row[name] = cols[name][k]
+        for name in _STRING_LISTS:
+            row[name] = list(cols[name][k])
+        rows.append({n: row[n] for n in ROW_KEYS})
+    return rows
+
+
+def load_shards(output_dir: str | os.PathLike) -> list[dict[str, Any]]:
+    """Every row of a preprocess output folder, as the trainer consumes them (sorted by path)."""
+    rows = [
+        r for shard in _shard_files(Path(output_dir)) for r in decode_table(pq.read_table(shard))
+    ]
+    return sorted(rows, key=lambda r: r["path"])
+
+
+def load_errors(output_dir: str | os.PathLike) -> list[dict[str, str]]:
+    """The last run's errors table: [{path, key, stage, reason}]."""
+    path = Path(output_dir) / ERRORS
+    return pq.read_table(path).to_pylist() if path.is_file() else []
+
+
+def _write_atomic(table: pa.Table, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+
+
+# ---------------------------------------------------------------------------------- driver
+
+
+def _settings(config: PreprocessSettings | Mapping[str, Any]) -> PreprocessSettings:
+    if isinstance(config, PreprocessSettings):
+        return config
+    names = {f.name for f in dataclasses.fields(PreprocessSettings)}
+    unknown = sorted(set(config) - names)
+    if unknown:
+        raise ProducerError(f"unknown preprocess settings {unknown}: choose from {sorted(names)}")
+    return PreprocessSettings(**dict(config))
+
+
+def _check_output_settings(out: Path, s: PreprocessSettings) -> None:
+    """Rows depend on these: one output folder holds rows made with one set of them."""
+    want = {"sample_rate": s.sample_rate, "quality_copies": s.quality_copies, "seed": s.seed}
+    path = out / SETTINGS
+    if path.is_file():
+        have = json.loads(path.read_text())
+        if have != want:
+            raise ProducerError(
+                f"{out} holds rows made with {have}, not {want}: use another output folder"
+            )
+        return
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(want))
+
+
+def _init_ray() -> bool:
+    """Use the running Ray, or start a local one; True when this call started it."""
+    import ray
+
+    if ray.is_initialized():
+        return False
+    local_workers_use_this_python()
+    ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+    return True
+
+
+def local_workers_use_this_python() -> None:
+    """Stop Ray from starting every worker through `uv run` when the driver runs under it.
+
+    Ray (>= 2.47) turns a driver launched by `uv run` into a runtime_env whose workers each
+    run `uv run` again (a sync and, here, a bytecode compile per worker: measured ~60 s before
+    the first actor started on 2 cores). A local Ray's workers already run this interpreter,
+    from this environment, so the hook buys nothing. Call before `ray.init`; a cluster job's
+    runtime_env is set by `ray job submit`, not here.
+    """
+    os.environ["RAY_ENABLE_UV_RUN_RUNTIME_ENV"] = "0"  # read when ray is first imported
+    from ray._private import ray_constants  # already imported: flip the flag it read
+
+    ray_constants.RAY_ENABLE_UV_RUN_RUNTIME_ENV = False
+
+
+def preprocess(
+    config: PreprocessSettings | Mapping[str, Any], *, progress: bool = True
+) -> PreprocessReport:
+    """Separate, analyse and write training rows for every song not done yet.
+
+    Raises:
+        ProducerError: for a missing data folder or an output folder made with other settings.
+            Bad songs never raise: they are counted in `failed` and listed in errors.parquet.
+    """
+    from producer.data.layout import scan_songs
+
+    s = _settings(config)
+    start = time.perf_counter()
+    out = Path(s.output_dir)
+    _check_output_settings(out, s)
+    shards_dir, errors_path = out / SHARDS, out / ERRORS
+    shards_dir.mkdir(parents=True, exist_ok=True)
+    for stale in shards_dir.glob(".*.tmp"):  # a shard cut short by a crash
+        stale.unlink(missing_ok=True)
+
+    entries, problems = scan_songs(s.data_dir)
+    errors = [{"path": str(p), "key": "", "stage": "scan", "reason": str(r)} for p, r in problems]
+    done = done_keys(out)
+    todo, skipped = [], 0
+    for entry in entries:
+        try:
+            key = song_key(entry)
+        except OSError as err:
+            errors.append({"path": str(entry.dir), "key": "", "stage": "scan", "reason": str(err)})
+            continue
+        if key in done:
+            skipped += 1
+            continue
+        todo.append(
+            {
+                "key": key,
+                "artist": entry.artist,
+                "dir": str(entry.dir),
+                "mix_path": str(entry.mix_path),
+                "needs_separation": not entry.stem_paths,
+                "separated": False,
+                "error": "",
+            }
+        )
+
+    n_done = n_failed = n_separated = 0
+    _write_atomic(pa.Table.from_pylist(errors, schema=_ERROR_SCHEMA), errors_path)
+    if todo:
+        started = _init_ray()
+        try:
+            n_done, n_failed, n_separated = _run(s, todo, shards_dir, errors, errors_path, progress)
+        finally:
+            if started:
+                import ray
+
+                ray.shutdown()
+    return PreprocessReport(
+        done=n_done,
+        skipped=skipped,
+        failed=n_failed,
+        seconds=time.perf_counter() - start,
+        shards_dir=shards_dir,
+        errors_path=errors_path,
+        separated=n_separated,
+    )
+
+
+def _run(s, todo, shards_dir: Path, errors: list, errors_path: Path, progress: bool):
+    import ray.data
+    from tqdm.auto import tqdm
+
+    ctx = ray.data.DataContext.get_current()
+    ctx.execution_options.preserve_order = False
+    ctx.enable_progress_bars = False  # one bar, ours
+
+    ds = ray.data.from_items(todo)
+    if any(t["needs_separation"] for t in todo):
+        ds = ds.map_batches(
+            SeparatorActor,
+            fn_constructor_kwargs={
+                "model": s.separator,
+                "device": "cuda" if s.separator_num_gpus > 0 else "cpu",
+                "threads": int(s.separator_num_cpus),
+            },
+            batch_size=s.batch_size,
+            compute=ray.data.ActorPoolStrategy(size=s.separator_actors),
+            num_gpus=s.separator_num_gpus,
+            num_cpus=s.separator_num_cpus,
+            batch_format="numpy",
+        )
+    ds = ds.map(
+        make_row,
+        fn_kwargs={
+            "sample_rate": s.sample_rate,
+            "quality_copies": s.quality_copies,
+            "seed": s.seed,
+        },
+    )
+
+    run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    n_done = n_failed = n_separated = shard = 0
+    t0 = time.perf_counter()
+    bar = tqdm(total=len(todo), unit="song", desc="preprocess", disable=not progress)
+    separated_dirs = {t["dir"] for t in todo if t["needs_separation"]}
+    for batch in ds.iter_batches(batch_size=s.batch_size, batch_format="pandas"):
+        good = batch[batch["ok"]]
+        if len(good):
+            rows = [pickle.loads(p) for p in good["payload"]]
+            table = encode_rows(rows, list(good["key"]), list(good["final_key"]))
+            _write_atomic(table, shards_dir / f"part-{run_id}-{shard:05d}.parquet")
+            shard += 1
+        bad = batch[~batch["ok"]]
+        for _, r in bad.iterrows():
+            stage, _, reason = str(r["error"]).partition(": ")
+            errors.append({"path": r["path"], "key": r["key"], "stage": stage, "reason": reason})
+        if len(bad):
+            _write_atomic(pa.Table.from_pylist(errors, schema=_ERROR_SCHEMA), errors_path)
+        n_done += len(good)
+        n_failed += len(bad)
+        n_separated += sum(
+            1
+            for p, ok in zip(batch["path"], batch["ok"], strict=True)
+            if ok and p in separated_dirs
+        )
+        bar.update(len(batch))
+        rate = (n_done + n_failed) / max(time.perf_counter() - t0, 1e-9)
+        bar.set_postfix(done=n_done, failed=n_failed, rate=f"{rate:.2f}/s")
+    bar.close()
+    return n_done, n_failed, n_separated
+
+
+# -------------------------------------------------------------------------------------- CLI
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m ray_jobs.preprocess", description=__doc__.split("\n")[0]
+    )
+    defaults = PreprocessSettings(data_dir="", output_dir="")
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--output-dir", required=True)
+    for f in dataclasses.fields(PreprocessSettings):
+        if f.name in ("data_dir", "output_dir"):
+            continue
+        parser.add_argument(
+            f"--{f.name.replace('_', '-')}",
+            type=type(getattr(defaults, f.name)),
+            default=getattr(defaults, f.name),
+        )
+    parser.add_argument("--no-progress", action="store_true")
+    args = vars(parser.parse_args(argv))
+    no_progress = args.pop("no_progress")
+    try:
+        report = preprocess(args, progress=not no_progress)
+    except ProducerError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(
+        f"done {report.done}, skipped {report.skipped}, failed {report.failed} "
+        f"({report.separated} separated) in {report.seconds:.1f} s → {report.shards_dir}"
+        + (f"; errors in {report.errors_path}" if report.failed else "")
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
