@@ -42,3 +42,28 @@ def synth_stem(role: str, seconds: float = 2.0, sr: int = SR, seed: int = 0) -> 
 def stems4() -> dict[str, np.ndarray]:
     """Four synthetic stems named as the seed script expects."""
     return {role: synth_stem(role) for role in ("bass", "drums", "melody", "harmony")}
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Torch on one thread for a module (tiny models: threads only add overhead on 2 cores)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    """A debug-preset model saved like a trained one (random weights: tiny and fast)."""
+    import torch
+
+    from producer.models.config import preset
+    from producer.models.unified import UnifiedProducerModel
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("ckpt") / "tiny"
+    UnifiedProducerModel.from_config(preset("debug")).save_pretrained(path)
+    return path

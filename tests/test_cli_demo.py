@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
 
 from producer.audio.analysis import estimate_tempo, tempo_matches
 from producer.audio.io import save_audio
@@ -15,36 +14,23 @@ from producer.audio.loudness import integrated_loudness, true_peak_dbtp
 from producer.cli import main
 from producer.faust.validate import validate
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 SR = 44100
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory):
-    from producer.models.config import preset
-    from producer.models.unified import UnifiedProducerModel
-
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("ckpt") / "tiny"
-    UnifiedProducerModel.from_config(preset("debug")).save_pretrained(path)
-    return str(path)
+def ckpt(tiny_checkpoint) -> str:
+    return str(tiny_checkpoint)
 
 
 def companions(out):
     return [out, out.with_suffix(".dsp"), out.with_suffix(".json"), out.with_suffix(".png")]
 
 
-def test_demo_writes_master_script_report_picture_and_stems(tiny_checkpoint, tmp_path, capsys):
+def test_demo_writes_master_script_report_picture_and_stems(ckpt, tmp_path, capsys):
     out = tmp_path / "beat" / "result.wav"
     code = main(
-        ["demo", "--checkpoint", tiny_checkpoint, "--output", str(out), "--duration", "4",
+        ["demo", "--checkpoint", ckpt, "--output", str(out), "--duration", "4",
          "--candidates", "2", "--seed", "7", "--prompt", "g-funk at 96 bpm"]
     )  # fmt: skip
     assert code == 0
@@ -76,9 +62,9 @@ def test_demo_writes_master_script_report_picture_and_stems(tiny_checkpoint, tmp
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp files left
 
 
-def test_json_mode_prints_the_report_and_quiet_mode_one_line(tiny_checkpoint, tmp_path, capsys):
+def test_json_mode_prints_the_report_and_quiet_mode_one_line(ckpt, tmp_path, capsys):
     out = tmp_path / "a.wav"
-    args = ["demo", "--checkpoint", tiny_checkpoint, "--duration", "2", "--candidates", "1"]
+    args = ["demo", "--checkpoint", ckpt, "--duration", "2", "--candidates", "1"]
     assert main([*args, "--output", str(out), "--json", "--no-plot"]) == 0
     captured = capsys.readouterr()
     report = json.loads(captured.out)
@@ -100,29 +86,23 @@ def test_json_mode_prints_the_report_and_quiet_mode_one_line(tiny_checkpoint, tm
     ],
     ids=["corrupt", "empty", "unsupported"],
 )
-def test_bad_input_is_one_line_exit_2_and_nothing_written(
-    tiny_checkpoint, tmp_path, capsys, make_input
-):
+def test_bad_input_is_one_line_exit_2_and_nothing_written(ckpt, tmp_path, capsys, make_input):
     bad = tmp_path / "song.wav"
     make_input(bad)
     out = tmp_path / "out" / "result.wav"
-    code = main(
-        ["demo", "--checkpoint", tiny_checkpoint, "--input", str(bad), "--output", str(out)]
-    )
+    code = main(["demo", "--checkpoint", ckpt, "--input", str(bad), "--output", str(out)])
     assert code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("producer demo: error:") and "\n" not in err and str(bad) in err
     assert not any(p.exists() for p in companions(out)) and not out.with_suffix(".stems").exists()
 
 
-def test_too_long_input_is_refused_from_its_header(tiny_checkpoint, tmp_path, capsys):
+def test_too_long_input_is_refused_from_its_header(ckpt, tmp_path, capsys):
     long = tmp_path / "long.wav"
     with sf.SoundFile(long, "w", samplerate=8000, channels=1, subtype="PCM_16") as f:
         f.write(np.zeros(8000 * 601, np.int16))  # 601 s: over the 600 s limit
     out = tmp_path / "result.wav"
-    code = main(
-        ["demo", "--checkpoint", tiny_checkpoint, "--input", str(long), "--output", str(out)]
-    )
+    code = main(["demo", "--checkpoint", ckpt, "--input", str(long), "--output", str(out)])
     assert code == 2 and "600" in capsys.readouterr().err
     assert not out.exists()
 
@@ -136,16 +116,13 @@ def test_unknown_checkpoint_and_bad_output_are_one_line_errors(tmp_path, capsys)
     assert ".wav" in capsys.readouterr().err
 
 
-def test_existing_result_survives_a_failed_run(tiny_checkpoint, tmp_path, capsys):
+def test_existing_result_survives_a_failed_run(ckpt, tmp_path, capsys):
     out = tmp_path / "result.wav"
     save_audio(out, np.zeros((2, 100), np.float32), SR)
     before = out.read_bytes()
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"nonsense")
-    assert (
-        main(["demo", "--checkpoint", tiny_checkpoint, "--input", str(bad), "--output", str(out)])
-        == 2
-    )
+    assert main(["demo", "--checkpoint", ckpt, "--input", str(bad), "--output", str(out)]) == 2
     assert out.read_bytes() == before
 
 
@@ -164,9 +141,7 @@ def test_default_demo_on_the_built_in_model(tmp_path, monkeypatch, capsys):
     assert tempo_matches(estimate_tempo(audio, sr).bpm, report["plan"]["bpm"], 0.02)
 
 
-def test_full_mix_without_separator_weights_is_one_line_exit_2(
-    tiny_checkpoint, tmp_path, monkeypatch, capsys
-):
+def test_full_mix_without_separator_weights_is_one_line_exit_2(ckpt, tmp_path, monkeypatch, capsys):
     from producer.audio.separation import clear_separator_cache
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
@@ -177,7 +152,7 @@ def test_full_mix_without_separator_weights_is_one_line_exit_2(
     t = np.arange(2 * SR) / SR
     save_audio(song, np.stack([np.sin(2 * np.pi * 220 * t)] * 2).astype(np.float32) * 0.3, SR)
     out = tmp_path / "result.wav"
-    args = ["demo", "--checkpoint", tiny_checkpoint, "--input", str(song), "--output", str(out)]
+    args = ["demo", "--checkpoint", ckpt, "--input", str(song), "--output", str(out)]
     assert main(args) == 2
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.startswith("producer demo: error:") and "htdemucs" in last

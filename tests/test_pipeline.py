@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from producer.audio.analysis import estimate_tempo
 from producer.audio.io import load_audio, save_audio
@@ -13,27 +12,8 @@ from producer.errors import AudioInputError, ModelNotFoundError, ProducerError
 from producer.faust.validate import validate
 from producer.pipeline import FINDING_PENALTY, Producer
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 SR = 44100
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="session")
-def tiny_checkpoint(tmp_path_factory):
-    """A debug-preset model saved like a trained one (random weights: tiny and fast)."""
-    from producer.models.config import preset
-    from producer.models.unified import UnifiedProducerModel
-
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("ckpt") / "tiny"
-    UnifiedProducerModel.from_config(preset("debug")).save_pretrained(path)
-    return path
 
 
 @pytest.fixture(scope="module")

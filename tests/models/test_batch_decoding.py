@@ -19,15 +19,8 @@ from producer.models.faust_tokenizer import build_faust_tokenizer
 from tests.tiny_models import tiny_mistral
 
 ROLES = ("drums", "bass", "melody")
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 SR = 44100
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
