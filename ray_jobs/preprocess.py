@@ -41,7 +41,7 @@ import pickle
 import sys
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -518,26 +518,52 @@ def _run(s, todo, shards_dir: Path, errors: list, errors_path: Path, progress: b
 # -------------------------------------------------------------------------------------- CLI
 
 
+def settings_from_config(path: str | os.PathLike, overrides: Sequence[str] = ()):
+    """The `preprocess:` section of a job config (`ray_jobs/configs/*.yaml`) as settings.
+
+    Raises `ConfigError` (one line, naming the file and key) for a bad config or one without a
+    `preprocess:` section.
+    """
+    from ray_jobs.config import ConfigError, load_config
+
+    config = load_config(path, overrides)
+    if config.preprocess is None:
+        raise ConfigError(f"{path}: no 'preprocess' section")
+    section = config.preprocess.model_dump()
+    names = {f.name for f in dataclasses.fields(PreprocessSettings)}
+    return PreprocessSettings(**{k: v for k, v in section.items() if k in names})
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m ray_jobs.preprocess", description=__doc__.split("\n")[0]
     )
     defaults = PreprocessSettings(data_dir="", output_dir="")
-    parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--output-dir", required=True)
+    parser.add_argument(
+        "--config", help="a job config (ray_jobs/configs/*.yaml); flags given override it"
+    )
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="config override"
+    )
+    parser.add_argument("--data-dir")
+    parser.add_argument("--output-dir")
     for f in dataclasses.fields(PreprocessSettings):
         if f.name in ("data_dir", "output_dir"):
             continue
-        parser.add_argument(
-            f"--{f.name.replace('_', '-')}",
-            type=type(getattr(defaults, f.name)),
-            default=getattr(defaults, f.name),
-        )
+        parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(getattr(defaults, f.name)))
     parser.add_argument("--no-progress", action="store_true")
     args = vars(parser.parse_args(argv))
-    no_progress = args.pop("no_progress")
+    no_progress, config, overrides = args.pop("no_progress"), args.pop("config"), args.pop("set")
+    flags = {k: v for k, v in args.items() if v is not None}
     try:
-        report = preprocess(args, progress=not no_progress)
+        if config is not None:
+            base = dataclasses.asdict(settings_from_config(config, overrides))
+        else:
+            missing = [n for n in ("data_dir", "output_dir") if n not in flags]
+            if missing:
+                parser.error("give --config, or --data-dir and --output-dir")
+            base = {}
+        report = preprocess({**base, **flags}, progress=not no_progress)
     except ProducerError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -352,3 +352,24 @@ def test_deepspeed_parser_has_teeth(deepspeed_config_cls):
     d["zero_optimization"]["offload_optimiser"] = {"device": "cpu"}
     with pytest.raises(ValueError, match="offload_optimiser"):
         deepspeed_config_cls(d)
+
+
+def test_preprocess_settings_come_from_every_shipped_config():
+    from ray_jobs.preprocess import settings_from_config
+
+    for path in CONFIGS:
+        config = load_config(path)
+        settings = settings_from_config(path, ["preprocess.batch_size=3"])
+        assert settings.data_dir == config.preprocess.data_dir
+        assert settings.separator == config.preprocess.separator
+        assert settings.separator_num_gpus == config.preprocess.separator_num_gpus
+        assert settings.batch_size == 3
+
+
+def test_preprocess_cli_without_config_or_folders_is_a_usage_error(capsys):
+    from ray_jobs.preprocess import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main([])
+    assert exit_info.value.code == 2
+    assert "--config" in capsys.readouterr().err
