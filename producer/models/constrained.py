@@ -150,18 +150,25 @@ def _constraint_for(
     return GrammarConstraint(tokenizer, vocab_size=max(width, len(tokenizer)))
 
 
-def _forward(model: PreTrainedModel, cache, **inputs):
-    """One forward pass; returns (logits of the last position, the updated KV cache).
+def _forward_all(model: PreTrainedModel, cache, **inputs):
+    """One forward pass: (logits of every row's last position (B, vocab), the updated KV cache).
 
-    transformers 5 renamed `past_key_values` to `cache` (the old name still works but warns);
-    use whichever this model's `forward` takes.
+    `cache=None` starts a cache, `cache=False` runs without one. transformers 5 renamed
+    `past_key_values` to `cache` (the old name still works but warns); use whichever this
+    model's `forward` takes.
     """
     name = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
     use_cache = cache is not False
     kwargs = {name: cache} if use_cache and cache is not None else {}
     out = model(**inputs, **kwargs, use_cache=use_cache)
     new_cache = (out.get("cache") or out.get("past_key_values")) if use_cache else False
-    return out.logits[0, -1], new_cache
+    return out.logits[:, -1], new_cache
+
+
+def _forward(model: PreTrainedModel, cache, **inputs):
+    """`_forward_all` for a batch of one: (the last position's logits (vocab,), the cache)."""
+    logits, cache = _forward_all(model, cache, **inputs)
+    return logits[0], cache
 
 
 @torch.no_grad()

@@ -19,20 +19,11 @@ from producer.models.constrained import (
     GrammarBudgetError,
     GrammarConstraint,
     _constraint_for,
+    _forward_all,
     sample_token,
 )
 
 __all__ = ["constrained_generate_batch"]
-
-
-def _forward_all(model: PreTrainedModel, cache, **inputs):
-    """One forward pass: (logits of every row's last position, the updated KV cache)."""
-    import inspect
-
-    name = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
-    kwargs = {name: cache} if cache is not None else {}
-    out = model(**inputs, **kwargs, use_cache=True)
-    return out.logits[:, -1], out.get("cache") or out.get("past_key_values")
 
 
 @torch.no_grad()

@@ -11,26 +11,16 @@ from producer.models.constrained import (
     GrammarBudgetError,
     GrammarConstraint,
     _forward,
+    _forward_all,
     constrained_generate,
 )
-from producer.models.constrained_batch import _forward_all, constrained_generate_batch
+from producer.models.constrained_batch import constrained_generate_batch
 from producer.models.fast_mistral import MistralStepper
-from producer.models.faust_tokenizer import build_faust_tokenizer
 from tests.tiny_models import tiny_mistral
 
 ROLES = ("drums", "bass", "melody")
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 SR = 44100
-
-
-@pytest.fixture(scope="module")
-def tok():
-    return build_faust_tokenizer()
-
-
-@pytest.fixture(scope="module")
-def model(tok):
-    return tiny_mistral(tok)
 
 
 @pytest.fixture(scope="module")

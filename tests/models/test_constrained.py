@@ -17,23 +17,11 @@ from producer.models.constrained import (
     GrammarConstraint,
     constrained_generate,
 )
-from producer.models.faust_tokenizer import build_faust_tokenizer
-from tests.tiny_models import tiny_mistral
 
 SEED_SCRIPT = Path(__file__).parents[1] / "fixtures" / "seed_mix.dsp"
 ROLE_SETS = (["drums"], ["drums", "bass"], ["drums", "bass", "melody", "vocals"], ["other"])
 # A random tiny model wanders; this budget is far above what the seeds below need.
 BUDGET = 2000
-
-
-@pytest.fixture(scope="module")
-def tok():
-    return build_faust_tokenizer()
-
-
-@pytest.fixture(scope="module")
-def model(tok):
-    return tiny_mistral(tok)
 
 
 @pytest.fixture(scope="module")
