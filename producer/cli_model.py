@@ -97,6 +97,15 @@ def _run_training(args: argparse.Namespace, tasks: tuple[str, ...], model) -> in
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    if args.config:  # the distributed job: Ray Train + DeepSpeed, configured by the YAML
+        from ray_jobs.train import describe, train_from_config
+
+        print(describe(train_from_config(args.config, args.set, address=args.address)))
+        return 0
+    if not args.data_dir or not args.checkpoint:
+        from producer.errors import ProducerError
+
+        raise ProducerError("give --data-dir and --checkpoint (one process), or --config (Ray)")
     import torch
 
     from producer.models.config import preset
@@ -136,13 +145,16 @@ def _cmd_synth_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def _common_training_args(p: argparse.ArgumentParser, checkpoint_required: bool) -> None:
-    p.add_argument("--data-dir", required=True, help="song folder: <artist>/<song>/<song>.wav…")
+def _common_training_args(
+    p: argparse.ArgumentParser, checkpoint_default: str | None, data_required: bool = True
+) -> None:
+    p.add_argument(
+        "--data-dir", required=data_required, help="song folder: <artist>/<song>/<song>.wav…"
+    )
     p.add_argument("--epochs", type=int, default=10, help="total epochs (a resumed run continues)")
     p.add_argument(
         "--checkpoint",
-        required=checkpoint_required,
-        default="runs/faust",
+        default=checkpoint_default,
         help="folder for checkpoints (model/ inside is what --checkpoint of other commands takes)",
     )
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint if present")
@@ -180,8 +192,24 @@ def add_model_commands(sub) -> None:
     wf.add_argument("--device", default="cpu")
     wf.set_defaults(func=_cmd_write_faust)
 
-    train = sub.add_parser("train", help="train the unified model on a song folder")
-    _common_training_args(train, checkpoint_required=True)
+    train = sub.add_parser(
+        "train",
+        help="train the unified model on a song folder (or on a Ray cluster with --config)",
+    )
+    _common_training_args(train, checkpoint_default=None, data_required=False)
+    train.add_argument(
+        "--config",
+        help="train with Ray Train + DeepSpeed from a job config (ray_jobs/configs/*.yaml) on "
+        "the Parquet shards of `producer preprocess`; the other flags are then ignored",
+    )
+    train.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="with --config: override a key, e.g. --set train.epochs=1 (repeatable)",
+    )
+    train.add_argument("--address", help="with --config: the Ray to join (default: local)")
     train.add_argument("--preset", default="default", help="model size: default or debug")
     train.add_argument("--init", help="start from this trained model instead of a fresh one")
     train.add_argument("--text-model", help="text encoder: hub id in the cache or a folder")
@@ -189,7 +217,7 @@ def add_model_commands(sub) -> None:
     train.set_defaults(func=_cmd_train)
 
     ft = sub.add_parser("faust-train", help="train only the Faust writer (decoder + prefix)")
-    _common_training_args(ft, checkpoint_required=False)
+    _common_training_args(ft, checkpoint_default="runs/faust")
     ft.add_argument("--init", help="model to fine-tune (default: the packaged one)")
     ft.set_defaults(func=_cmd_faust_train)
 

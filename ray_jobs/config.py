@@ -119,7 +119,8 @@ class DeepSpeedConfig(_Model):
     offload_optimizer: bool = False
     # Keep the parameters in CPU memory too: ZeRO-Infinity (stage 3 only).
     offload_param: bool = False
-    # bf16 mixed precision; GPU workers only (CPU workers train in float32).
+    # bf16 mixed precision (autocast; the weights and optimizer stay float32); GPU workers only
+    # (CPU workers train in float32).
     bf16: bool = False
     # Max global gradient norm (0 disables).
     gradient_clipping: float = Field(1.0, ge=0)
@@ -191,7 +192,10 @@ class DeepSpeedConfig(_Model):
                     "cos_min_ratio": 0.1,
                 },
             },
-            "bf16": {"enabled": self.bf16},
+            # bf16 as autocast over float32 master weights, not DeepSpeed's "bf16" mode: that
+            # mode casts the whole module, buffers included, and the model's running feature
+            # statistics (float64 counts and sums) would lose their precision.
+            "torch_autocast": {"enabled": self.bf16, "dtype": "bfloat16"},
             "zero_optimization": zero,
             "steps_per_print": 1_000_000,  # the job reports its own metrics
             "wall_clock_breakdown": False,
@@ -242,6 +246,9 @@ class TrainJobConfig(_Model):
     data: str = Field(min_length=1)
     # Model preset to build ("debug" tiny, "default" the shipped size).
     model: str = "default"
+    # Start from a trained model instead of the preset's random weights: "default" (the
+    # packaged model) or a save_pretrained directory; null trains from scratch.
+    init: str | None = None
     # Override the preset's text encoder / decoder with a hub id (on disk) or a local path;
     # null keeps the preset's.
     text_model_name: str | None = None

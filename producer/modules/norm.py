@@ -38,11 +38,12 @@ class RunningNorm(nn.Module):
         rows = x.detach().to(torch.float64)
         if mask is not None:
             rows = rows[mask.reshape(-1).bool()]
-        n = rows.shape[0]
+        for n, batch_mean, batch_m2 in _gather_moments(rows):
+            self._merge(n, batch_mean, batch_m2)
+
+    def _merge(self, n: float, batch_mean: torch.Tensor, batch_m2: torch.Tensor) -> None:
         if n == 0:
             return
-        batch_mean = rows.mean(0)
-        batch_m2 = ((rows - batch_mean) ** 2).sum(0)
         total = self.count + n
         delta = batch_mean - self.mean
         self.mean += delta * (n / total)
@@ -59,3 +60,31 @@ class RunningNorm(nn.Module):
         if self.training:
             self.update(x, mask)
         return (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
+
+
+def _gather_moments(rows: torch.Tensor) -> list[tuple[float, torch.Tensor, torch.Tensor]]:
+    """(count, mean, M2) of the rows, one triple per rank of a running process group.
+
+    Under data-parallel training (Ray Train + DeepSpeed) each rank sees its own slice of the
+    batch; folding in every rank's moments, in rank order, keeps the statistics identical on
+    all ranks and equal to what one process would gather from the whole batch. Alone (no
+    process group, or one rank) it is just this process's triple. Every rank of the group
+    must call it, which training does (each forward of a step runs on every rank).
+    """
+    rows = rows.reshape(-1, rows.shape[-1])
+    n, dim = rows.shape
+    mean = rows.mean(0) if n else rows.new_zeros(dim)
+    m2 = ((rows - mean) ** 2).sum(0) if n else rows.new_zeros(dim)
+    dist = torch.distributed
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() < 2:
+        return [(float(n), mean, m2)]
+    packed = torch.cat([rows.new_tensor([float(n)]), mean, m2])
+    if dist.get_backend() == "nccl":  # NCCL gathers device tensors only
+        packed = packed.cuda()
+    parts = [torch.empty_like(packed) for _ in range(dist.get_world_size())]
+    dist.all_gather(parts, packed)
+    out = []
+    for part in parts:
+        part = part.to(rows.device)
+        out.append((float(part[0]), part[1 : 1 + dim], part[1 + dim :]))
+    return out

@@ -115,7 +115,9 @@ def test_deepspeed_dict_is_accepted_by_deepspeed(path, deepspeed_config_cls):
     assert parsed.zero_optimization_stage == t.deepspeed.zero_stage
     assert parsed.train_micro_batch_size_per_gpu == t.batch_size
     assert parsed.gradient_accumulation_steps == t.deepspeed.gradient_accumulation_steps
-    assert parsed.bfloat16_config.enabled == t.deepspeed.bf16
+    # bf16 is autocast over float32 weights (DeepSpeed's bf16 mode would cast the buffers).
+    assert parsed.torch_autocast_enabled == t.deepspeed.bf16
+    assert not parsed.bfloat16_config.enabled
     assert parsed.gradient_clipping == t.deepspeed.gradient_clipping
     assert parsed.optimizer_name == "adamw" and parsed.scheduler_name == "WarmupCosineLR"
     zero = parsed.zero_config
