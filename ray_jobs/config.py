@@ -113,8 +113,9 @@ class PreprocessConfig(_Model):
 class DeepSpeedConfig(_Model):
     """How DeepSpeed shards and runs the optimisation (becomes `deepspeed.initialize`'s config)."""
 
-    # ZeRO stage: 1 shards optimizer state, 2 also gradients, 3 also the parameters.
-    zero_stage: Literal[1, 2, 3] = 2
+    # ZeRO stage: 1 shards optimizer state, 2 also gradients, 3 also the parameters; 0 shards
+    # nothing (plain data parallelism: every rank holds everything).
+    zero_stage: Literal[0, 1, 2, 3] = 2
     # Keep optimizer state (and its step) in CPU memory: ZeRO-Offload (any stage).
     offload_optimizer: bool = False
     # Keep the parameters in CPU memory too: ZeRO-Infinity (stage 3 only).

@@ -352,6 +352,7 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
             "step": progress["step"],
             **{k: round(v, 6) for k, v in means.items() if k != "loss"},
             "samples_per_s": round(rate, 3),
+            **_peak_memory_mb(device),
             "start": progress["starts"],  # 2 on the epochs after one restart
         }
         progress["history"].append(record)
@@ -521,6 +522,22 @@ def _mean_over_ranks(sums: dict[str, float], batches: int, device) -> dict[str, 
         torch.distributed.all_reduce(t)
     n = max(float(t[0]), 1.0)
     return {k: float(v) / n for k, v in zip(keys, t[1:], strict=True)}
+
+
+def _peak_memory_mb(device) -> dict[str, float]:
+    """The largest peak over ranks of process memory (RSS) and, on GPUs, of CUDA memory."""
+    import resource
+
+    import torch
+
+    values = [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]  # KiB on Linux
+    if device.type == "cuda":
+        values.append(torch.cuda.max_memory_allocated(device) / 2**20)
+    t = torch.tensor(values, dtype=torch.float64, device=device)
+    if torch.distributed.is_initialized():
+        torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+    names = ["peak_rss_mb", "peak_gpu_mb"][: len(values)]
+    return {k: round(float(v), 1) for k, v in zip(names, t, strict=True)}
 
 
 def _sum_over_ranks(value: float, device) -> float:

@@ -181,3 +181,51 @@ def test_gradient_reaches_input_but_not_the_statistics():
     expected = (1.0 / norm.std.float()).expand(8, 3)
     torch.testing.assert_close(x.grad, expected)
     assert all(b.grad is None for b in norm.buffers())
+
+
+def _rank_updates(rank: int, world: int, port: int, rows, out) -> None:
+    """One rank of a gloo group: fold its half of every batch, then hand back its statistics."""
+    import torch.distributed as dist
+
+    torch.set_num_threads(1)
+    dist.init_process_group(
+        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world
+    )
+    try:
+        norm = RunningNorm(rows[0].shape[1]).train()
+        for batch in rows:
+            norm(torch.as_tensor(np.array_split(batch, world)[rank]))
+        out.put((rank, norm.count.item(), norm.mean.numpy().copy(), norm.m2.numpy().copy()))
+    finally:
+        dist.destroy_process_group()
+
+
+def test_ranks_of_a_process_group_fold_in_every_ranks_rows():
+    """Under data parallelism each rank sees half a batch; the statistics must be those of the
+    whole batch, the same on every rank (else rank 0's export would know half the data)."""
+    import socket
+
+    import torch.multiprocessing as mp
+
+    rng = np.random.default_rng(3)
+    rows = [rng.normal(100.0, 7.0, size=(n, 4)) for n in (8, 6, 3)]  # 3 rows: one rank gets 1
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_rank_updates, args=(r, 2, port, rows, out)) for r in (0, 1)]
+    for p in procs:
+        p.start()
+    got = sorted(out.get(timeout=120) for _ in procs)
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+
+    single = RunningNorm(4).train()
+    for batch in rows:
+        single(torch.as_tensor(batch))
+    for _, count, mean, m2 in got:
+        assert count == sum(len(b) for b in rows) == single.count.item()
+        np.testing.assert_allclose(mean, single.mean.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(m2, single.m2.numpy(), rtol=1e-9)

@@ -168,7 +168,7 @@ BAD = [
     ("train.zero_stage", 3, ["unknown key 'train.zero_stage'", "known:", "deepspeed"]),
     ("preprocess.separator_actor", 2, ["unknown key 'preprocess.separator_actor'"]),
     ("extra_section.x", 1, ["unknown key 'extra_section'"]),
-    ("train.deepspeed.zero_stage", 4, ["train.deepspeed.zero_stage", "1, 2 or 3", "got 4"]),
+    ("train.deepspeed.zero_stage", 4, ["train.deepspeed.zero_stage", "0, 1, 2 or 3", "got 4"]),
     ("train.deepspeed.offload_param", True, ["train.deepspeed.offload_param", "zero_stage 3"]),
     ("train.deepspeed.bf16", True, ["train.deepspeed.bf16", "use_gpu"]),
     ("train.num_workers", 0, ["train.num_workers", "greater than or equal to 1"]),
