@@ -1,10 +1,12 @@
 """LoRA adapters on the Faust decoder with `peft`, for the big-decoder configs.
 
-`peft` is not a dependency of the project (the default decoder is small enough to train whole);
-install it where LoRA is wanted: `uv add peft`. Only the adapters train: `add_lora` freezes the
-decoder's own weights, so `trainable_parameters` (which follows `requires_grad`) hands DeepSpeed
-the adapters and the project's heads. `merge_lora` folds the adapters back into the decoder so the
-exported model is a plain one that loads without peft.
+`peft` is not a runtime dependency (the default decoder is small enough to train whole); it is in
+the dev group, so `uv sync` installs it, and elsewhere `uv add peft` does.
+
+Only the adapters train: `add_lora` freezes the decoder's own weights, so `trainable_parameters`
+(which follows `requires_grad`) hands DeepSpeed the adapters and the project's heads.
+`merge_lora` folds the adapters back into the decoder, so the exported model is a plain one that
+loads without peft.
 """
 
 from __future__ import annotations
