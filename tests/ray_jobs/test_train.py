@@ -82,7 +82,7 @@ def _settings(root: Path) -> PreprocessSettings:
 
 @pytest.fixture(scope="module")
 def shards(ray_local, corpus):
-    root, songs = corpus
+    root, _ = corpus
     report = preprocess(_settings(root), progress=False)
     return root, report
 
@@ -217,3 +217,30 @@ def test_cli_config_without_a_train_section(tmp_path, capsys):
 def test_cli_single_process_training_still_needs_a_data_dir(capsys):
     assert producer_main(["train"]) == 2
     assert "--data-dir" in capsys.readouterr().err
+
+
+def test_build_model_starts_from_init_or_the_preset(tmp_path, one_torch_thread):
+    import torch
+
+    from producer.models.unified import UnifiedProducerModel
+    from ray_jobs.train import build_model
+
+    torch.manual_seed(0)
+    saved = UnifiedProducerModel.from_config(_debug_config())
+    saved.save_pretrained(tmp_path / "init")
+    job = load_config(CONFIG, [f"train.data={tmp_path}", f"train.init={tmp_path / 'init'}"]).train
+    model = build_model(job, torch.device("cpu"))
+    for (name, a), (_, b) in zip(
+        model.state_dict().items(), saved.state_dict().items(), strict=True
+    ):
+        torch.testing.assert_close(a, b, msg=name)
+
+    lora = load_config(CONFIG, [f"train.data={tmp_path}", "train.lora.enabled=true"]).train
+    adapted = build_model(lora, torch.device("cpu"))
+    assert any("lora_A" in n for n, _ in adapted.named_parameters())
+
+
+def _debug_config():
+    from producer.models.config import preset
+
+    return preset("debug")
