@@ -230,6 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
     from producer.cli_model import add_model_commands
 
     add_model_commands(sub)
+
+    from producer.cli_jobs import add_job_commands
+
+    add_job_commands(sub)
     return parser
 
 
