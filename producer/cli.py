@@ -234,6 +234,10 @@ def build_parser() -> argparse.ArgumentParser:
     from producer.cli_jobs import add_job_commands
 
     add_job_commands(sub)
+
+    from producer.cli_serve import add_serve_command
+
+    add_serve_command(sub)
     return parser
 
 

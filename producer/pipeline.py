@@ -18,16 +18,19 @@ Stages, each timed (`ProductionResult.timings`):
               the best is kept, every candidate's scores are reported
 
 This is a plain library object: the CLI (`producer demo`) is a thin shell around it, and the
-Ray Serve deployments run its stages one by one (`plan`, `generate`, `write`, `render_and_score`).
+Ray Serve deployments (`producer.serving`) run its stages one by one: `plan`, `generate`,
+`write`, `render_and_score`. The stages that need no model are module functions too
+(`generate_stems_for`, `render_master`, `reference_of`), so a replica that only generates or
+renders never loads the model.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -45,6 +48,12 @@ __all__ = [
     "Candidate",
     "Producer",
     "ProductionResult",
+    "Selection",
+    "check_request",
+    "generate_stems_for",
+    "production_length",
+    "reference_of",
+    "render_master",
 ]
 
 #: Seconds of music made from a prompt alone (an input song sets its own length).
@@ -83,6 +92,24 @@ class Candidate:
             "total": round(self.total, 4),
             "chosen": self.chosen,
         }
+
+
+@dataclass
+class Selection:
+    """Candidates rendered, mastered and scored, with the best one picked."""
+
+    candidates: list[Candidate]  # every candidate, in the order written; one has `chosen`
+    master: np.ndarray  # the chosen candidate's master, (2, T) float32
+    quality: QualityReport  # of that master, with the learned score
+    timings: dict[str, float] = field(default_factory=dict)  # "render", "score" in seconds
+
+    @property
+    def chosen(self) -> Candidate:
+        return next(c for c in self.candidates if c.chosen)
+
+    @property
+    def script(self) -> str:
+        return self.chosen.script
 
 
 @dataclass
@@ -179,19 +206,17 @@ class Producer:
         song's length, or DEFAULT_DURATION without a song. Raises `ProducerError` subclasses
         (bad audio, unknown roles, missing separator weights) before any audio is made.
         """
-        if not isinstance(prompt, str) or not prompt.strip():
-            raise ProducerError("the prompt is empty: say what to make")
-        if not 1 <= candidates <= MAX_CANDIDATES:
-            raise ProducerError(f"candidates must be 1..{MAX_CANDIDATES}, got {candidates}")
-        if duration is not None and not 0.5 <= duration <= MAX_DURATION:
-            raise ProducerError(f"duration must be 0.5..{MAX_DURATION:g} s, got {duration}")
+        check_request(prompt, candidates, duration)
         timings: dict[str, float] = {}
         started = time.perf_counter()
 
-        def done(stage: str, t0: float) -> None:
-            timings[stage] = time.perf_counter() - t0
+        def record(stage: str, seconds: float) -> None:
+            timings[stage] = seconds
             if on_stage is not None:
-                on_stage(stage, timings[stage])
+                on_stage(stage, seconds)
+
+        def done(stage: str, t0: float) -> None:
+            record(stage, time.perf_counter() - t0)
 
         song = None
         if input is not None:
@@ -208,7 +233,7 @@ class Producer:
                 download=self.separator_download,
             )
             done("input", t)
-        length = song.duration if song is not None else (duration or DEFAULT_DURATION)
+        length = production_length(song, duration)
 
         t = time.perf_counter()
         plan = self.plan(prompt, song, length)
@@ -228,32 +253,21 @@ class Producer:
             written = self.write(stems, prompt, candidates, seed, pool=pool)
             done("write", t)
 
-            t = time.perf_counter()
-            masters = list(pool.map(lambda w: self.render(w[0], stems, plan), written))
-            done("render", t)
-
-            t = time.perf_counter()
-            ref = reference.result()  # once: every candidate mixes the same stems
-            scored = list(
-                pool.map(
-                    lambda wm: self.score(wm[1], stems, prompt, wm[0][0], wm[0][1], reference=ref),
-                    zip(written, masters, strict=True),
-                )
+            # The reference mix's features are awaited only once every candidate is rendered.
+            chosen = self.render_and_score(
+                written, stems, plan, prompt, pool=pool, reference=reference, on_stage=record
             )
-        best = max(range(len(scored)), key=lambda k: scored[k][0].total)
-        scored[best][0].chosen = True
-        done("score", t)
         timings["total"] = time.perf_counter() - started
 
         return ProductionResult(
             prompt=prompt,
             plan=plan,
             stems=stems,
-            script=scored[best][0].script,
-            master=masters[best],
+            script=chosen.script,
+            master=chosen.master,
             sample_rate=self.sample_rate,
-            quality=scored[best][1],
-            candidates=[c for c, _ in scored],
+            quality=chosen.quality,
+            candidates=chosen.candidates,
             timings=timings,
             seed=seed,
             input=song,
@@ -281,26 +295,8 @@ class Producer:
         *,
         pool: ThreadPoolExecutor | None = None,
     ) -> dict[str, Stem]:
-        """Every stem of the plan in plan order: generated ones on the song's grid, kept ones
-        exactly as they came in. With a `pool`, stems are generated side by side."""
-        from producer.alignment import grid_cut, shift_stem
-        from producer.generators import generate_stem
-
-        cut = grid_cut(song.grid_offset, plan.seconds_per_bar) if song is not None else 0.0
-
-        def make(spec) -> Stem:
-            if spec.source == "input":
-                if song is None or spec.role not in song.kept:
-                    raise ProducerError(f"the plan keeps an input '{spec.role}' but none was given")
-                return Stem(spec.role, song.kept[spec.role], self.sample_rate, plan.bpm)
-            stem = generate_stem(spec, plan, plan.duration + cut, seed, self.sample_rate)
-            return shift_stem(stem, cut, plan.duration) if cut else stem
-
-        made = list(pool.map(make, plan.stems)) if pool is not None else map(make, plan.stems)
-        stems = {stem.role: stem for stem in made}
-        if not stems:
-            raise ProducerError("the plan has no stems: the prompt excluded every role")
-        return stems
+        """Every stem of the plan in plan order (see `generate_stems_for`)."""
+        return generate_stems_for(plan, song, seed, self.sample_rate, pool=pool)
 
     def write(
         self,
@@ -322,17 +318,12 @@ class Producer:
         return self.model.write_faust_candidates(by_role, prompt, candidates=candidates, seed=seed)
 
     def render(self, script: str, stems: Mapping[str, Stem], plan: ProductionPlan) -> np.ndarray:
-        """The mastered mix of the stems through one script (validated before it runs)."""
-        from producer.faust.render import render
-
-        audio = {role: s.audio for role, s in stems.items()}
-        return render(script, audio, self.sample_rate, target_lufs=plan.target_lufs)
+        """The mastered mix of the stems through one script (see `render_master`)."""
+        return render_master(script, stems, plan, self.sample_rate)
 
     def reference(self, stems: Mapping[str, Stem]) -> np.ndarray | None:
         """Features of the stems' reference mix, which the quality score compares with."""
-        from producer.models.unified import reference_features
-
-        return reference_features(stems, self.sample_rate)
+        return reference_of(stems, self.sample_rate)
 
     def score(
         self,
@@ -354,6 +345,60 @@ class Producer:
         candidate = Candidate(script, logprob, float(report.score), list(report.findings))
         return candidate, report
 
+    def render_and_score(
+        self,
+        written: Sequence[tuple[str, float]],
+        stems: Mapping[str, Stem],
+        plan: ProductionPlan,
+        prompt: str,
+        *,
+        pool: ThreadPoolExecutor | None = None,
+        reference: Future | None = None,
+        on_stage: StageCallback | None = None,
+    ) -> Selection:
+        """Render and master every written `(script, logprob)`, score each, keep the best.
+
+        `reference` is a future of `self.reference(stems)` started by the caller (None: it is
+        computed here, beside the renders). `on_stage` hears "render" and "score" as they end.
+        """
+        if not written:
+            raise ProducerError("no mix script to render")
+        if pool is None:
+            with ThreadPoolExecutor(_WORKERS) as own:
+                return self.render_and_score(
+                    written, stems, plan, prompt, pool=own, reference=reference, on_stage=on_stage
+                )
+        timings: dict[str, float] = {}
+
+        def done(stage: str, t0: float) -> None:
+            timings[stage] = time.perf_counter() - t0
+            if on_stage is not None:
+                on_stage(stage, timings[stage])
+
+        if reference is None:
+            reference = pool.submit(self.reference, stems)
+        t = time.perf_counter()
+        masters = list(pool.map(lambda w: self.render(w[0], stems, plan), written))
+        done("render", t)
+
+        t = time.perf_counter()
+        ref = reference.result()  # once: every candidate mixes the same stems
+        scored = list(
+            pool.map(
+                lambda wm: self.score(wm[1], stems, prompt, wm[0][0], wm[0][1], reference=ref),
+                zip(written, masters, strict=True),
+            )
+        )
+        best = max(range(len(scored)), key=lambda k: scored[k][0].total)
+        scored[best][0].chosen = True
+        done("score", t)
+        return Selection(
+            candidates=[c for c, _ in scored],
+            master=masters[best],
+            quality=scored[best][1],
+            timings=timings,
+        )
+
 
 @dataclass(frozen=True)
 class _Featured:
@@ -361,6 +406,71 @@ class _Featured:
 
     audio: np.ndarray
     features: np.ndarray
+
+
+# ---------------------------------------------------------------------- stages without the model
+
+
+def check_request(prompt: str, candidates: int, duration: float | None) -> None:
+    """Refuse a request `Producer.produce` cannot make, with a `ProducerError` that says why."""
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ProducerError("the prompt is empty: say what to make")
+    if not 1 <= candidates <= MAX_CANDIDATES:
+        raise ProducerError(f"candidates must be 1..{MAX_CANDIDATES}, got {candidates}")
+    if duration is not None and not 0.5 <= duration <= MAX_DURATION:
+        raise ProducerError(f"duration must be 0.5..{MAX_DURATION:g} s, got {duration}")
+
+
+def production_length(song: InputSong | None, duration: float | None) -> float:
+    """Seconds to make: the (trimmed) song's length, else `duration`, else DEFAULT_DURATION."""
+    return song.duration if song is not None else (duration or DEFAULT_DURATION)
+
+
+def generate_stems_for(
+    plan: ProductionPlan,
+    song: InputSong | None,
+    seed: int,
+    sample_rate: int,
+    *,
+    pool: ThreadPoolExecutor | None = None,
+) -> dict[str, Stem]:
+    """Every stem of the plan in plan order: generated ones on the song's grid, kept ones
+    exactly as they came in. With a `pool`, stems are generated side by side."""
+    from producer.alignment import grid_cut, shift_stem
+    from producer.generators import generate_stem
+
+    cut = grid_cut(song.grid_offset, plan.seconds_per_bar) if song is not None else 0.0
+
+    def make(spec) -> Stem:
+        if spec.source == "input":
+            if song is None or spec.role not in song.kept:
+                raise ProducerError(f"the plan keeps an input '{spec.role}' but none was given")
+            return Stem(spec.role, song.kept[spec.role], sample_rate, plan.bpm)
+        stem = generate_stem(spec, plan, plan.duration + cut, seed, sample_rate)
+        return shift_stem(stem, cut, plan.duration) if cut else stem
+
+    made = list(pool.map(make, plan.stems)) if pool is not None else map(make, plan.stems)
+    stems = {stem.role: stem for stem in made}
+    if not stems:
+        raise ProducerError("the plan has no stems: the prompt excluded every role")
+    return stems
+
+
+def render_master(
+    script: str, stems: Mapping[str, Stem], plan: ProductionPlan, sample_rate: int
+) -> np.ndarray:
+    """The mastered mix of the stems through one script (validated before it runs)."""
+    from producer.faust.render import render
+
+    audio = {role: s.audio for role, s in stems.items()}
+    return render(script, audio, sample_rate, target_lufs=plan.target_lufs)
+
+
+def reference_of(stems: Mapping[str, Stem], sample_rate: int) -> np.ndarray | None:
+    """Features of the stems' reference mix, which the quality score compares with."""
+    from producer.models.unified import reference_features
+
+    return reference_features(stems, sample_rate)
 
 
 def versions() -> dict[str, str]:

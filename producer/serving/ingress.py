@@ -1,0 +1,137 @@
+"""The HTTP ingress of the Serve graph: FastAPI routes over the stage deployments.
+
+One production is one chain of handle calls, issued at once; each call gets the previous
+stage's DeploymentResponse as an argument, so Serve passes object references and every replica
+fetches its input straight from the replica that made it:
+
+    song     = separator.prepare(upload…)                 (only with an upload)
+    plan     = planner.plan(prompt, song, duration)
+    stems    = generator.generate(plan, song, seed)
+    written  = writer.write(stems, prompt, candidates, seed)
+    selected = renderer.render_and_score(written, stems, plan, prompt)
+
+The ingress awaits the small results (plan, scripts) and, at the end, the stems and the chosen
+master, which it writes to the result store. Nothing blocks its event loop: handlers `await`,
+file work runs in threads. A request past its time limit cancels every call still in flight.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+import numpy as np
+from ray import serve
+from ray.serve.handle import DeploymentHandle, DeploymentResponse
+
+from producer.pipeline import Selection
+from producer.plan import ProductionPlan
+from producer.serving.backend import Produced, ProduceJob
+from producer.serving.config import ServeArgs
+
+__all__ = ["Ingress"]
+
+
+@serve.deployment(
+    ray_actor_options={"num_cpus": 0.25},
+    # High: the ingress only awaits; its own admission limit (limits.max_inflight) answers 503
+    # as JSON. The queue bound behind it is the proxy's last resort (plain 503 + Retry-After).
+    max_ongoing_requests=64,
+    max_queued_requests=64,
+    backpressure_config={"status_code": 503, "retry_after_s": 5},
+    autoscaling_config={
+        "min_replicas": 1,
+        "initial_replicas": 1,
+        "max_replicas": 2,
+        "target_ongoing_requests": 16,
+    },
+    health_check_period_s=10,
+)
+@serve.ingress()
+class Ingress:
+    """The FastAPI app (`producer.serving.api`) over the stage deployments' handles."""
+
+    def __init__(
+        self,
+        args: ServeArgs | dict,
+        separator: DeploymentHandle,
+        planner: DeploymentHandle,
+        generator: DeploymentHandle,
+        writer: DeploymentHandle,
+        renderer: DeploymentHandle,
+    ):
+        from producer.serving.store import ResultStore
+
+        self.args = args if isinstance(args, ServeArgs) else ServeArgs.model_validate(args)
+        self.sample_rate = self.args.sample_rate
+        self.separator = separator
+        self.planner = planner
+        self.generator = generator
+        self.writer = writer
+        self.renderer = renderer
+        self.store = ResultStore(self.args.store.dir, self.args.store.ttl_s)
+
+    def __serve_build_asgi_app__(self):
+        from producer.serving.api import create_api
+
+        return create_api(self, self.args, self.store)
+
+    # ------------------------------------------------------------------ Backend
+
+    async def plan(self, prompt: str, duration: float) -> ProductionPlan:
+        response = self.planner.plan.remote(prompt, None, duration)
+        async with _Calls(response):
+            return await response
+
+    async def produce(self, job: ProduceJob) -> Produced:
+        started = time.perf_counter()
+        song = None
+        if job.upload is not None:
+            song = self.separator.prepare.remote(
+                job.upload, job.upload_name, job.input_role, job.duration, job.max_upload_seconds
+            )
+        plan = self.planner.plan.remote(job.prompt, song, job.duration)
+        stems = self.generator.generate.remote(plan, song, job.seed)
+        written = self.writer.write.remote(stems, job.prompt, job.candidates, job.seed)
+        selected = self.renderer.render_and_score.remote(written, stems, plan, job.prompt)
+        async with _Calls(song, plan, stems, written, selected):
+            timings = {}
+            plan_value = await plan
+            timings["plan"] = time.perf_counter() - started
+            stems_value = await stems
+            timings["generate"] = time.perf_counter() - started - timings["plan"]
+            await written
+            timings["write"] = time.perf_counter() - started - timings["plan"] - timings["generate"]
+            selection: Selection = await selected
+        timings |= selection.timings
+        timings["total"] = time.perf_counter() - started
+        return Produced(plan_value, stems_value, selection, timings)
+
+    async def render(
+        self, script: str, stems: dict[str, np.ndarray], plan: ProductionPlan, prompt: str
+    ) -> Selection:
+        response = self.renderer.render_script.remote(script, stems, plan, prompt)
+        async with _Calls(response):
+            return await response
+
+    # ------------------------------------------------------------------ health
+
+    def check_health(self) -> None:
+        self.store.check_writable()
+
+
+class _Calls:
+    """Cancels every call still in flight when the block is left early (error or timeout)."""
+
+    def __init__(self, *responses: DeploymentResponse | None):
+        self.responses = [r for r in responses if r is not None]
+
+    async def __aenter__(self) -> _Calls:
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            return
+        for response in self.responses:
+            with contextlib.suppress(Exception):  # already done or cancelled: nothing to do
+                response.cancel()

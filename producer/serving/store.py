@@ -1,0 +1,224 @@
+"""Results on disk: each production (or re-render) is a folder named by an unguessable id.
+
+    <dir>/<id>/result.json          the JSON the API answered, plus created/expires times
+    <dir>/<id>/master.wav           the master, 24-bit PCM
+    <dir>/<id>/stems/<role>.wav     every stem, 32-bit float (a re-render starts from them
+                                    bit for bit)
+
+A result is written into a hidden `.tmp-<id>` folder and renamed into place in one step, so a
+reader never sees half a result. Ids are 32 hex digits from `secrets`; anything else is refused
+before it touches a path, and stem names must be known roles, so no request can name a file
+outside the store. Results expire `ttl_s` after they were made: they read as missing from then
+on, and `sweep` deletes them (and any temp folder a crash left behind).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from producer.plan import ROLES
+from producer.serving.errors import NotFoundError
+
+__all__ = ["ResultStore", "StoredResult", "new_result_id"]
+
+_ID = re.compile(r"[0-9a-f]{32}")
+_RECORD = "result.json"
+_MASTER = "master.wav"
+_STEMS = "stems"
+_TMP = ".tmp-"
+
+
+def new_result_id() -> str:
+    """32 random hex digits (128 bits): results cannot be found by guessing."""
+    return secrets.token_hex(16)
+
+
+@dataclass(frozen=True)
+class StoredResult:
+    """A result on disk: its id, folder and record (`result.json`)."""
+
+    id: str
+    folder: Path
+    record: dict[str, Any]
+
+    @property
+    def expires_at(self) -> float:
+        return float(self.record["expires_at"])
+
+    @property
+    def roles(self) -> list[str]:
+        return list(self.record["stem_roles"])
+
+    @property
+    def master_path(self) -> Path:
+        return self.folder / _MASTER
+
+    def stem_path(self, role: str) -> Path:
+        if role not in self.roles:
+            raise NotFoundError(
+                f"result {self.id} has no '{role}' stem: it has {', '.join(self.roles)}"
+            )
+        return self.folder / _STEMS / f"{role}.wav"
+
+
+class ResultStore:
+    """Write, find and expire results under `root`. Safe for several processes at once."""
+
+    def __init__(
+        self, root: str | os.PathLike, ttl_s: float, clock: Callable[[], float] = time.time
+    ):
+        if ttl_s <= 0:
+            raise ValueError(f"ttl_s must be > 0, got {ttl_s}")
+        self.root = Path(root)
+        self.ttl_s = float(ttl_s)
+        self._clock = clock
+        self._last_sweep = clock()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    # ------------------------------------------------------------------ writing
+
+    def put(
+        self,
+        record: Mapping[str, Any],
+        master: np.ndarray,
+        sample_rate: int,
+        stems: Mapping[str, np.ndarray] | None = None,
+        *,
+        stems_from: StoredResult | None = None,
+        result_id: str | None = None,
+    ) -> StoredResult:
+        """Store a result and return it. Stems are `stems` arrays, or the files of `stems_from`
+        (a re-render of that result: hard-linked where the file system allows)."""
+        from producer.audio.io import save_audio
+
+        if (stems is None) == (stems_from is None):
+            raise ValueError("give exactly one of stems and stems_from")
+        result_id = result_id or new_result_id()
+        _check_id(result_id)
+        roles = list(stems) if stems is not None else stems_from.roles
+        unknown = [r for r in roles if r not in ROLES]
+        if unknown:
+            raise ValueError(f"unknown stem roles {unknown}")
+        now = self._clock()
+        full = {
+            **record,
+            "id": result_id,
+            "created_at": now,
+            "expires_at": now + self.ttl_s,
+            "sample_rate": int(sample_rate),
+            "stem_roles": roles,
+        }
+        tmp = self.root / f"{_TMP}{result_id}"
+        final = self.root / result_id
+        try:
+            (tmp / _STEMS).mkdir(parents=True)
+            save_audio(tmp / _MASTER, master, sample_rate)
+            for role in roles:
+                target = tmp / _STEMS / f"{role}.wav"
+                if stems is not None:
+                    save_audio(target, stems[role], sample_rate, subtype="FLOAT")
+                else:
+                    _link_or_copy(stems_from.stem_path(role), target)
+            (tmp / _RECORD).write_text(json.dumps(full, indent=1, allow_nan=False))
+            os.rename(tmp, final)  # one step: readers see all of it or nothing
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return StoredResult(result_id, final, full)
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, result_id: str) -> StoredResult:
+        """The result with this id; `NotFoundError` if it is unknown, malformed or expired."""
+        if not isinstance(result_id, str) or not _ID.fullmatch(result_id):
+            raise NotFoundError(f"no result '{_shown(result_id)}': ids are 32 hex digits")
+        folder = self.root / result_id
+        try:
+            record = json.loads((folder / _RECORD).read_text())
+        except (OSError, ValueError):
+            raise NotFoundError(self._missing(result_id)) from None
+        result = StoredResult(result_id, folder, record)
+        if self._clock() >= result.expires_at:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise NotFoundError(self._missing(result_id))
+        return result
+
+    def load_stems(self, result: StoredResult) -> dict[str, np.ndarray]:
+        """The result's stems as (2, T) float32 arrays at its sample rate, in mix order."""
+        from producer.audio.io import load_audio
+
+        rate = int(result.record["sample_rate"])
+        return {role: load_audio(result.stem_path(role), rate) for role in result.roles}
+
+    # ------------------------------------------------------------------ expiry
+
+    def sweep(self) -> int:
+        """Delete expired results and stale temp folders; returns how many were deleted."""
+        now = self._clock()
+        deleted = 0
+        for entry in self.root.iterdir():
+            try:
+                if entry.name.startswith(_TMP):
+                    stale = now - entry.stat().st_mtime > self.ttl_s
+                elif _ID.fullmatch(entry.name):
+                    record = json.loads((entry / _RECORD).read_text())
+                    stale = now >= float(record["expires_at"])
+                else:
+                    continue
+            except (OSError, ValueError, KeyError):
+                stale = _ID.fullmatch(entry.name) is not None and _old(entry, now, self.ttl_s)
+            if stale:
+                shutil.rmtree(entry, ignore_errors=True)
+                deleted += 1
+        return deleted
+
+    def maybe_sweep(self, interval_s: float) -> int:
+        """`sweep` if the last one was over `interval_s` ago (called after each write)."""
+        if self._clock() - self._last_sweep < interval_s:
+            return 0
+        self._last_sweep = self._clock()
+        return self.sweep()
+
+    def check_writable(self) -> None:
+        """Raise OSError unless a file can be created in the store (the health check)."""
+        probe = self.root / f"{_TMP}probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+
+    def _missing(self, result_id: str) -> str:
+        return f"no result '{result_id}' (results are kept {self.ttl_s:g} s after they are made)"
+
+
+def _check_id(result_id: str) -> None:
+    if not _ID.fullmatch(result_id):
+        raise ValueError(f"bad result id {result_id!r}")
+
+
+def _shown(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _old(entry: Path, now: float, ttl_s: float) -> bool:
+    try:
+        return now - entry.stat().st_mtime > ttl_s
+    except OSError:
+        return False
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)

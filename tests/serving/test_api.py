@@ -1,0 +1,304 @@
+"""The HTTP API over the stages in this process (no Ray): results, re-renders, every error JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import numpy as np
+import pytest
+
+from producer.audio.loudness import integrated_loudness
+from producer.errors import FaustValidationError
+from producer.faust.validate import validate
+from tests.serving.conftest import SR, vocal_take, wav_bytes
+
+pytestmark = pytest.mark.slow  # the tiny model, real renders: a few seconds each
+
+BEAT = {"prompt": "dark trap beat at 140 bpm in F minor", "duration": 3, "seed": 3, "candidates": 2}
+
+
+def decode(content: bytes) -> np.ndarray:
+    """A downloaded WAV as (2, T) float32."""
+    import soundfile as sf
+
+    data, rate = sf.read(io.BytesIO(content), dtype="float32", always_2d=True)
+    assert rate == SR
+    return data.T
+
+
+def assert_error(response, status: int, kind: str | None = None) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert body["error"]["status"] == status and body["error"]["message"]
+    assert "Traceback" not in response.text
+    if kind is not None:
+        assert body["error"]["type"] == kind
+    return body
+
+
+@pytest.fixture(scope="module")
+def made(local_backend, tmp_path_factory):
+    """One production through the API, shared by the tests that only read it."""
+    from fastapi.testclient import TestClient
+
+    from producer.serving.api import create_api
+    from producer.serving.config import ServeArgs
+
+    args = ServeArgs(store={"dir": str(tmp_path_factory.mktemp("results"))})
+    client = TestClient(create_api(local_backend, args), raise_server_exceptions=False)
+    response = client.post("/v1/produce", data=BEAT)
+    assert response.status_code == 200, response.text
+    return client, response.json()
+
+
+def test_produce_answers_plan_script_quality_stems_and_a_master_at_minus_14_lufs(made):
+    client, body = made
+    assert body["plan"]["bpm"] == 140 and body["plan"]["key"] == "F"
+    roles = [s["role"] for s in body["plan"]["stems"]]
+    assert [s["role"] for s in body["stems"]] == roles
+    validate(body["script"], roles=roles, sample_rate=SR)
+    assert len(body["candidates"]) == 2 and sum(c["chosen"] for c in body["candidates"]) == 1
+    assert 0 <= body["quality"]["score"] <= 1
+    assert set(body["timings_s"]) >= {"plan", "generate", "write", "render", "score", "total"}
+
+    master = client.get(body["master_url"])
+    assert master.status_code == 200 and master.headers["content-type"] == "audio/wav"
+    audio = decode(master.content)
+    assert audio.shape == (2, 3 * SR)
+    assert integrated_loudness(audio, SR) == pytest.approx(-14.0, abs=1.0)
+    for stem in body["stems"]:
+        got = client.get(stem["url"])
+        assert got.status_code == 200 and decode(got.content).shape == (2, 3 * SR)
+    again = client.get(f"/v1/results/{body['id']}")
+    assert again.status_code == 200 and again.json() == body
+
+
+def test_rendering_the_same_script_again_gives_the_same_master(made):
+    client, body = made
+    response = client.post("/v1/render", json={"result_id": body["id"], "script": body["script"]})
+    assert response.status_code == 200, response.text
+    child = response.json()
+    assert child["parent_id"] == body["id"] and child["id"] != body["id"]
+    assert child["script"] == body["script"] and child["plan"] == body["plan"]
+    a = decode(client.get(body["master_url"]).content)
+    b = decode(client.get(child["master_url"]).content)
+    np.testing.assert_array_equal(a, b)  # same float stems, same script: the same master
+    stem = client.get(child["stems"][0]["url"])
+    assert stem.status_code == 200
+
+
+def test_an_edited_script_renders_a_different_master(made):
+    client, body = made
+    roles = [s["role"] for s in body["stems"]]
+    chains = "\n".join(f"{r}_process = _ : fi.lowpass(2, 800);" for r in roles)
+    inputs = ", ".join("_" for _ in roles)
+    script = (
+        f'import("stdfaust.lib");\n{chains}\nprocess = {inputs} : '
+        + ", ".join(f"{r}_process" for r in roles)
+        + " :> _;\n"
+    )
+    response = client.post("/v1/render", json={"result_id": body["id"], "script": script})
+    assert response.status_code == 200, response.text
+    audio = decode(client.get(response.json()["master_url"]).content)
+    assert integrated_loudness(audio, SR) == pytest.approx(-14.0, abs=1.0)
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        'import("stdfaust.lib");\nprocess = ffunction(int rand(), <stdlib.h>, "");',
+        'import("stdfaust.lib");\nprocess = soundfile("x", 2);',
+        'import("/etc/passwd");\nprocess = _;',
+        'process = component("evil.dsp");',
+    ],
+    ids=["ffunction", "soundfile", "import", "component"],
+)
+def test_hostile_scripts_get_the_validators_own_message(made, script):
+    client, body = made
+    roles = [s["role"] for s in body["stems"]]
+    with pytest.raises(FaustValidationError) as expected:
+        validate(script, n_stems=len(roles), roles=roles, sample_rate=SR)
+    response = client.post("/v1/render", json={"result_id": body["id"], "script": script})
+    error = assert_error(response, 422, "FaustValidationError")
+    assert error["error"]["message"] == str(expected.value)
+    assert error["detail"]["line"] == expected.value.line
+
+
+def test_a_script_for_other_stems_is_refused(made):
+    client, body = made
+    script = (made[1]["script"]).replace("drums_process", "vocals_process")
+    if script == made[1]["script"]:
+        pytest.skip("the plan has no drums")
+    assert_error(
+        client.post("/v1/render", json={"result_id": body["id"], "script": script}),
+        422,
+        "FaustValidationError",
+    )
+
+
+def test_unknown_or_malformed_result_ids_are_404(made):
+    client, body = made
+    unknown = "0" * 32
+    for path in (
+        f"/v1/results/{unknown}",
+        f"/v1/results/{unknown}/master.wav",
+        "/v1/results/not-an-id/master.wav",
+        "/v1/results/..%2F..%2Fetc/master.wav",
+        f"/v1/results/{body['id']}/stems/vocals.wav",
+        f"/v1/results/{body['id']}/stems/..%2Fresult.json.wav",
+    ):
+        assert_error(client.get(path), 404)
+    assert_error(
+        client.post("/v1/render", json={"result_id": unknown, "script": body["script"]}), 404
+    )
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "words"),
+    [
+        ({"prompt": "x" * 501}, 422, "501 characters; the limit is 500"),
+        ({"prompt": "   "}, 422, "the prompt is empty"),
+        ({"prompt": "trap", "candidates": 5}, 422, "candidates 5 is over the limit of 4"),
+        ({"prompt": "trap", "candidates": 0}, 422, "candidates"),
+        ({"prompt": "trap", "candidates": "many"}, 422, "candidates"),
+        ({"prompt": "trap", "duration": 61}, 422, "over the limit of 60 s"),
+        ({"prompt": "trap", "duration": 0.1}, 422, "duration"),
+        ({"prompt": "trap", "input_role": "vocals"}, 422, "without an audio upload"),
+        ({"prompt": "trap", "input_role": "kazoo"}, 422, "input_role"),
+        ({}, 422, "prompt: Field required"),
+    ],
+)
+def test_requests_over_the_limits_are_422_naming_the_limit(make_client, form, status, words):
+    body = assert_error(make_client().post("/v1/produce", data=form), status)
+    assert words in body["error"]["message"]
+
+
+def test_an_a_cappella_upload_is_kept_as_the_vocals_stem(make_client):
+    client = make_client()
+    take = vocal_take(3.0)
+    response = client.post(
+        "/v1/produce",
+        data={"prompt": "boom bap beat at 90 bpm", "input_role": "vocals", "candidates": 1},
+        files={"audio": ("take.wav", wav_bytes(take, subtype="FLOAT"), "audio/wav")},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    vocals = next(s for s in body["stems"] if s["role"] == "vocals")
+    assert vocals["source"] == "input" and vocals["generator"] == "input"
+    kept = decode(client.get(vocals["url"]).content)
+    np.testing.assert_array_equal(kept, take)
+    assert body["duration_s"] == 3.0
+
+
+@pytest.mark.parametrize(
+    ("data", "limits", "status", "words"),
+    [
+        (b"this is not a wav file", {}, 400, "upload 'song.wav'"),
+        (b"", {}, 400, "the upload is empty"),
+        (wav_bytes(vocal_take(1.0)), {"max_upload_bytes": 4096}, 413, "over the 4096 bytes limit"),
+        (
+            wav_bytes(vocal_take(3.0)),
+            {"max_upload_seconds": 2},
+            413,
+            "3.0 s long; the limit is 2 s",
+        ),
+    ],
+    ids=["garbage", "empty", "too-big", "too-long"],
+)
+def test_bad_uploads_are_4xx_with_a_clear_message(make_client, data, limits, status, words):
+    response = make_client(**limits).post(
+        "/v1/produce",
+        data={"prompt": "trap", "input_role": "vocals"},
+        files={"audio": ("song.wav", data, "audio/wav")},
+    )
+    assert words in assert_error(response, status)["error"]["message"]
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(make_client):
+    client = make_client(max_upload_bytes=4096)
+    big = b"\0" * (2 << 20)  # over the upload limit plus the 1 MiB the form may add
+    declared = client.post(
+        "/v1/produce", data={"prompt": "trap"}, files={"audio": ("big.wav", big, "audio/wav")}
+    )
+    assert "request body is over" in assert_error(declared, 413)["error"]["message"]
+
+    def chunks():  # no Content-Length: cut off while the form parser reads it
+        yield b'--x\r\nContent-Disposition: form-data; name="audio"; filename="a.wav"\r\n\r\n'
+        for _ in range(64):
+            yield b"\0" * 65536
+
+    chunked = client.post(
+        "/v1/produce",
+        content=chunks(),
+        headers={"content-type": "multipart/form-data; boundary=x"},
+    )
+    assert "request body is over" in assert_error(chunked, 413)["error"]["message"]
+
+
+def test_a_full_mix_without_separator_weights_is_422_saying_what_to_do(
+    make_client, tmp_path, monkeypatch
+):
+    from producer.audio.separation import clear_separator_cache
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    clear_separator_cache()
+    response = make_client().post(
+        "/v1/produce",
+        data={"prompt": "trap"},
+        files={"audio": ("mix.wav", wav_bytes(vocal_take(2.0)), "audio/wav")},
+    )
+    body = assert_error(response, 422)
+    assert "htdemucs" in body["error"]["message"]
+
+
+def test_plan_route(make_client):
+    response = make_client().post("/v1/plan", json={"prompt": "boom bap at 90 bpm, no drums"})
+    assert response.status_code == 200, response.text
+    plan = response.json()
+    assert plan["bpm"] == 90 and "drums" not in [s["role"] for s in plan["stems"]]
+    assert_error(make_client().post("/v1/plan", json={"prompt": ""}), 422)
+    assert_error(make_client().post("/v1/plan", json={"prompt": "x", "bpm": 3}), 422)
+
+
+def test_a_request_over_its_time_limit_is_504(make_client):
+    response = make_client(request_timeout_s=0.01).post("/v1/produce", data=BEAT)
+    assert "0.01 s" in assert_error(response, 504, "RequestTimeoutError")["error"]["message"]
+
+
+def test_over_the_inflight_limit_is_503_with_retry_after(local_backend, tmp_path):
+    import httpx2
+
+    from producer.serving.api import create_api
+    from producer.serving.config import ServeArgs
+
+    args = ServeArgs(limits={"max_inflight": 1, "retry_after_s": 9}, store={"dir": str(tmp_path)})
+    app = create_api(local_backend, args)
+
+    async def both():
+        async with httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=app), base_url="http://test", timeout=120
+        ) as client:
+            # Both at once: whichever is admitted first holds the one slot while it produces.
+            return await asyncio.gather(*(client.post("/v1/produce", data=BEAT) for _ in "ab"))
+
+    responses = sorted(asyncio.run(both()), key=lambda r: r.status_code)
+    assert [r.status_code for r in responses] == [200, 503]
+    assert_error(responses[1], 503, "OverloadedError")
+    assert responses[1].headers["retry-after"] == "9"
+
+
+def test_health_docs_and_unknown_routes(make_client):
+    client = make_client()
+    health = client.get("/healthz")
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    spec = client.get("/openapi.json").json()
+    assert {"/v1/produce", "/v1/plan", "/v1/render", "/healthz"} <= set(spec["paths"])
+    assert "multipart/form-data" in spec["paths"]["/v1/produce"]["post"]["requestBody"]["content"]
+    assert client.get("/docs").status_code == 200
+    assert_error(client.get("/v1/nothing"), 404)
+    assert_error(client.get("/v1/produce"), 405)
+    assert client.get("/").status_code == 404  # free for a web page

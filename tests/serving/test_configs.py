@@ -1,0 +1,111 @@
+"""Every Serve config that ships loads, validates, and builds the app it names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from ray.serve.schema import ServeDeploySchema
+
+from producer.errors import ProducerError
+from producer.serving.app import DEPLOYMENTS, build_app
+from producer.serving.config import ServeArgs
+from producer.serving.launch import IMPORT_PATH, load_config, url_of
+
+CONFIGS = sorted((Path(__file__).parents[2] / "serve_configs").glob("*.yaml"))
+
+
+def test_the_shipped_configs_are_there():
+    assert {p.name for p in CONFIGS} >= {"local.yaml", "cluster.yaml"}
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_every_shipped_config_validates_and_builds_its_app(path):
+    from ray.serve._private.build_app import build_app as serve_build
+
+    raw = yaml.safe_load(path.read_text())
+    ServeDeploySchema.model_validate(raw)  # Ray's own schema, as `serve run/deploy` reads it
+    config = load_config(path)  # + our args and deployment names
+    for app in config.applications:
+        assert app.import_path == IMPORT_PATH
+        args = ServeArgs.model_validate(app.args)
+        built = serve_build(build_app(args), name=app.name)
+        names = {d.name for d in built.deployments}
+        assert names == set(DEPLOYMENTS) and built.ingress_deployment_name == "Ingress"
+        assert {d.name for d in app.deployments} == names  # every stage configured explicitly
+        for d in app.deployments:
+            assert d.max_ongoing_requests >= 1 and d.max_queued_requests >= 1  # bounded queues
+
+
+def _deployments(path: str) -> dict:
+    config = load_config(Path(__file__).parents[2] / "serve_configs" / path)
+    return {d.name: d for d in config.applications[0].deployments}
+
+
+def test_local_fits_a_two_core_laptop_on_cpus_and_listens_on_loopback():
+    config = load_config(Path(__file__).parents[2] / "serve_configs" / "local.yaml")
+    assert config.http_options.host == "127.0.0.1"
+    deployments = _deployments("local.yaml")
+    cpus = sum(d.ray_actor_options.num_cpus * d.num_replicas for d in deployments.values())
+    assert cpus <= 1.9  # beside Ray's own processes
+    assert all(not d.ray_actor_options.num_gpus for d in deployments.values())
+    assert all(d.num_replicas == 1 for d in deployments.values())
+    args = ServeArgs.model_validate(config.applications[0].args)
+    assert {args.model_device, args.writer_device, args.separator_device} == {"cpu"}
+
+
+def test_cluster_puts_the_writer_and_separator_on_gpus_and_autoscales_the_stages():
+    deployments = _deployments("cluster.yaml")
+    for name in ("Writer", "Separator"):
+        assert deployments[name].ray_actor_options.num_gpus > 0
+    for name in ("Generator", "Renderer", "Planner"):
+        assert not deployments[name].ray_actor_options.num_gpus
+    for name in ("Separator", "Planner", "Generator", "Writer", "Renderer"):
+        scaling = deployments[name].autoscaling_config
+        assert scaling["min_replicas"] >= 1 and scaling["max_replicas"] > scaling["min_replicas"]
+
+
+def test_overrides_replace_the_address_model_and_store(tmp_path):
+    path = Path(__file__).parents[2] / "serve_configs" / "local.yaml"
+    config = load_config(path, host="0.0.0.0", port=8123, checkpoint="runs/a", store_dir="res")
+    assert url_of(config) == "http://127.0.0.1:8123/"
+    assert config.http_options.host == "0.0.0.0"
+    args = ServeArgs.model_validate(config.applications[0].args)
+    assert args.checkpoint == "runs/a" and Path(args.store.dir).is_absolute()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda raw: raw["applications"][0]["args"]["limits"].update(max_candidates=99),
+            "args.limits.max_candidates: Input should be less than or equal to 16",
+        ),
+        (
+            lambda raw: raw["applications"][0]["args"].update(chekpoint="x"),
+            "args.chekpoint: Extra inputs are not permitted",
+        ),
+        (
+            lambda raw: raw["applications"][0]["deployments"][0].update(name="Mixer"),
+            "has no deployment 'Mixer'",
+        ),
+        (
+            lambda raw: raw["applications"][0]["deployments"][0].update(num_replicas=-1),
+            "applications.0.deployments.0.num_replicas",
+        ),
+    ],
+)
+def test_a_bad_config_is_one_line_naming_the_field(tmp_path, change, message):
+    raw = yaml.safe_load((Path(__file__).parents[2] / "serve_configs" / "local.yaml").read_text())
+    change(raw)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ProducerError, match=r"bad\.yaml") as err:
+        load_config(path)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_an_unreadable_config_is_one_line(tmp_path):
+    with pytest.raises(ProducerError, match="cannot read the serve config"):
+        load_config(tmp_path / "missing.yaml")
