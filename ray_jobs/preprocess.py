@@ -1,7 +1,9 @@
 """Ray Data preprocessing: a song folder → stems + training rows in Parquet shards.
 
+    uv run python -m ray_jobs.preprocess --config ray_jobs/configs/local-cpu.yaml [--set KEY=VALUE]
     uv run python -m ray_jobs.preprocess --data-dir data --output-dir out/pre \\
-        [--separator htdemucs] [--separator-actors 2 --separator-num-gpus 1] [--batch-size 8]
+        [--separator htdemucs] [--separator-actors 2 --separator-num-gpus 1] [--batch-size 8] \\
+        [--songs-per-shard 64] [--max-errors 10] [--overwrite]
 
 The pipeline wraps the library; it computes nothing of its own:
 
@@ -12,19 +14,35 @@ The pipeline wraps the library; it computes nothing of its own:
       │                                 loaded once per actor; songs without stems get
       │                                 <song>/stems/<role>.wav, the others pass through
       ├─ .map(make_row)                 load_example + example_to_row (never raises: a bad song
-      │                                 becomes ok=False with its reason)
-      └─ driver: iter_batches (streaming) → one Parquet shard per batch, written atomically
-                 (temp file + rename), and errors.parquet with (path, reason)
+      │                                 becomes ok=False with its reason); `analysis_concurrency`
+      │                                 tasks at a time, `analysis_num_cpus` each
+      └─ driver: iter_batches (streaming) → good rows gather until `songs_per_shard` of them
+                 make a Parquet shard, written atomically (temp file + rename; the rest at the
+                 end); errors.parquet with (path, stage, reason) rewritten as failures come
 
 Resumable and idempotent. A song's key is the sha256 of its mix bytes, its JSON bytes and the
 sorted names of its stems. A shard holds the keys of its rows (`key`: the song as found,
 `final_key`: the song after its stems were written), so the shards themselves are the record
 of what is done: a re-run skips every song whose current key is in a shard, and a crash loses
-at most the batches in flight (a shard is either complete or absent). Songs that failed are in
-no shard, so a re-run retries them (a fixed file then gets in; a still-broken one fails again
-and is listed in that run's errors.parquet). Ray Data's own `CheckpointConfig` (alpha) would
-do the skip inside Ray, but it is alpha and keyed by row id, not by content, so this job keeps
-the explicit key check.
+at most the rows not yet in a shard (fewer than `songs_per_shard`; a shard is either complete
+or absent). Songs that failed are in no shard, so a re-run retries them (a fixed file then gets
+in; a still-broken one fails again and is listed in that run's errors.parquet). Ray Data's own
+`CheckpointConfig` (alpha) would do the skip inside Ray, but it is alpha and keyed by row id,
+not by content, so this job keeps the explicit key check.
+
+Bad songs never stop the job unless `max_errors` says so: once more than `max_errors` songs
+failed, the rows already made are written as a shard, errors.parquet is written, and the job
+stops with a one-line `ProducerError`.
+
+`overwrite` redoes every song. Its shards go to a staging folder (`output_dir/.shards-new-<run>`)
+that replaces `shards/` only when the run finished: two renames (old folder aside, new one in),
+then the old folder is deleted, and a run that finds a swap cut between the renames completes
+it. A crashed or stopped overwrite run leaves the old shards as they were; its staged rows are
+dropped (the next overwrite run starts over).
+
+Progress: a tqdm bar on a terminal; when stderr is not a terminal (a cluster job's log) plain
+lines instead, one per shard written and one every 10 s (also while Ray is still starting):
+`preprocess: 40/120 songs, 2 failed, 1.30 songs/s, 2 shards`.
 
 Rows depend on (sample_rate, quality_copies, seed): the first run records them in
 `output_dir/settings.json` and a later run with other values is refused (use a new folder).
@@ -38,7 +56,9 @@ import hashlib
 import json
 import os
 import pickle
+import shutil
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -56,6 +76,11 @@ from producer.errors import ProducerError
 SHARDS = "shards"
 ERRORS = "errors.parquet"
 SETTINGS = "settings.json"
+# Beside `shards/` while an overwrite run swaps its shards in (see the module docstring).
+_STAGED = ".shards-new-"
+_RETIRED = ".shards-old-"
+# Seconds between plain progress lines when stderr is not a terminal.
+LOG_INTERVAL_S = 10.0
 
 # The columns of `producer.training.batch.example_to_row`, by how they are stored.
 _ARRAYS = (  # float32 numpy arrays: flattened list<float32> + `<name>_shape` list<int32>
@@ -100,26 +125,52 @@ _ERROR_SCHEMA = pa.schema(
 
 @dataclass
 class PreprocessSettings:
-    """What `preprocess` reads from the job config (ray_jobs/configs/*.yaml)."""
+    """What `preprocess` reads from the job config (ray_jobs/configs/*.yaml).
+
+    One field per key of the config's `preprocess:` section (`ray_jobs.config.PreprocessConfig`),
+    same names and defaults; `settings_from_config` maps the whole section and refuses a key
+    this class lacks.
+    """
 
     data_dir: str  # the song folder: <data>/<artist>/<song>/<song>.wav (+ .json, stems/)
     output_dir: str  # shards/, errors.parquet and settings.json go here
     separator: str = "htdemucs"  # Demucs name or local path (producer.audio.separation)
+    separator_download: bool = False  # let Demucs fetch pretrained weights not on disk
     separator_actors: int = 1  # Demucs actors in the pool (each loads the model once)
     separator_num_gpus: float = 0.0  # GPUs per actor; > 0 runs Demucs on CUDA
-    separator_num_cpus: float = 1.0  # CPUs per actor (also its torch thread count)
-    batch_size: int = 4  # songs per separator batch and per Parquet shard
+    separator_num_cpus: float = 1.0  # CPUs per actor (also its torch thread count, at least 1)
+    batch_size: int = 4  # songs per separator batch and per analysis batch
+    analysis_concurrency: int = 2  # analysis tasks (make_row) running at once
+    analysis_num_cpus: float = 1.0  # CPUs reserved per analysis task
     sample_rate: int = 44100  # rate the analysis and targets work at
     quality_copies: int = 3  # degraded copies per song for the quality targets
+    songs_per_shard: int = 64  # rows per Parquet shard (the unit of resuming); the last is smaller
+    max_errors: int | None = None  # stop once more than this many songs failed; None = never
+    overwrite: bool = False  # redo every song, even those in a shard (replaced at the end)
     seed: int = 0  # seeds prompts and degradations (per song: seed + artist/song)
 
     def __post_init__(self) -> None:
-        for name in ("separator_actors", "batch_size", "sample_rate"):
+        for name in (
+            "separator_actors",
+            "batch_size",
+            "analysis_concurrency",
+            "sample_rate",
+            "songs_per_shard",
+        ):
             if int(getattr(self, name)) < 1:
                 raise ProducerError(f"preprocess {name} must be >= 1, got {getattr(self, name)}")
-        for name in ("separator_num_gpus", "separator_num_cpus", "quality_copies"):
+        for name in (
+            "separator_num_gpus",
+            "separator_num_cpus",
+            "analysis_num_cpus",
+            "quality_copies",
+        ):
             if getattr(self, name) < 0:
                 raise ProducerError(f"preprocess {name} must be >= 0, got {getattr(self, name)}")
+        if self.max_errors is not None and self.max_errors < 0:
+            raise ProducerError(
+                f"preprocess max_errors must be >= 0 or None, got {self.max_errors}"
+            )
 
 
 @dataclass
@@ -131,6 +182,10 @@ class PreprocessReport:
     shards_dir: Path
     errors_path: Path
     separated: int = 0  # songs whose stems this run wrote
+    shards: int = 0  # shards this run wrote
+    # (seconds since the call began, songs finished) after each batch that came back from Ray:
+    # the first entry shows the start-up (workers, model loads), the rest the steady rate.
+    timeline: list[tuple[float, int]] = dataclasses.field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------- keys
@@ -173,14 +228,14 @@ class SeparatorActor:
     songs come back with `error` set when their mix cannot be read or separated.
     """
 
-    def __init__(self, model: str, device: str, threads: int):
+    def __init__(self, model: str, device: str, threads: int, download: bool = False):
         import torch
 
         from producer.audio.separation import Separator, SeparatorConfig
 
         torch.set_num_threads(max(1, threads))
         self.separator = Separator.from_config(
-            SeparatorConfig(model=model, device=device, progress=False)
+            SeparatorConfig(model=model, device=device, progress=False, download=download)
         )
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -389,9 +444,13 @@ def preprocess(
 ) -> PreprocessReport:
     """Separate, analyse and write training rows for every song not done yet.
 
+    `progress`: a bar on stderr when it is a terminal, plain log lines otherwise.
+
     Raises:
-        ProducerError: for a missing data folder or an output folder made with other settings.
-            Bad songs never raise: they are counted in `failed` and listed in errors.parquet.
+        ProducerError: for a missing data folder, an output folder made with other settings, or
+            more than `max_errors` failed songs (after writing the rows already made and the
+            errors table). Bad songs otherwise never raise: they are counted in `failed` and
+            listed in errors.parquet.
     """
     from producer.data.layout import scan_songs
 
@@ -400,19 +459,21 @@ def preprocess(
     out = Path(s.output_dir)
     _check_output_settings(out, s)
     shards_dir, errors_path = out / SHARDS, out / ERRORS
+    _recover_swap(out)
     shards_dir.mkdir(parents=True, exist_ok=True)
     for stale in shards_dir.glob(".*.tmp"):  # a shard cut short by a crash
         stale.unlink(missing_ok=True)
 
     entries, problems = scan_songs(s.data_dir)
     errors = [{"path": str(p), "key": "", "stage": "scan", "reason": str(r)} for p, r in problems]
-    done = done_keys(out)
-    todo, skipped = [], 0
+    done = set() if s.overwrite else done_keys(out)
+    todo, skipped, n_failed = [], 0, 0
     for entry in entries:
         try:
             key = song_key(entry)
         except OSError as err:
             errors.append({"path": str(entry.dir), "key": "", "stage": "scan", "reason": str(err)})
+            n_failed += 1
             continue
         if key in done:
             skipped += 1
@@ -429,51 +490,215 @@ def preprocess(
             }
         )
 
-    n_done = n_failed = n_separated = 0
+    run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    # An overwrite run writes beside the old shards and swaps its folder in when it finished.
+    write_dir = out / f"{_STAGED}{run_id}" if s.overwrite else shards_dir
+    sink = _ShardSink(write_dir, run_id, s.songs_per_shard)
+    stats = _RunStats(failed=n_failed)
     _write_atomic(pa.Table.from_pylist(errors, schema=_ERROR_SCHEMA), errors_path)
-    if todo:
-        started = _init_ray()
-        try:
-            n_done, n_failed, n_separated = _run(s, todo, shards_dir, errors, errors_path, progress)
-        finally:
-            if started:
-                import ray
+    try:
+        _check_max_errors(s, stats.failed, errors_path)
+        if todo:
+            started = _init_ray()
+            try:
+                _run(s, todo, skipped, sink, errors, errors_path, stats, start, progress)
+            finally:
+                if started:
+                    import ray
 
-                ray.shutdown()
+                    ray.shutdown()
+        if s.overwrite:
+            _swap_in(out, write_dir, run_id)
+    except BaseException:
+        if s.overwrite:  # the old shards stay; this run's staged rows go
+            shutil.rmtree(write_dir, ignore_errors=True)
+        raise
     return PreprocessReport(
-        done=n_done,
+        done=stats.done,
         skipped=skipped,
-        failed=n_failed,
+        failed=stats.failed,
         seconds=time.perf_counter() - start,
         shards_dir=shards_dir,
         errors_path=errors_path,
-        separated=n_separated,
+        separated=stats.separated,
+        shards=sink.written,
+        timeline=stats.timeline,
     )
 
 
-def _run(s, todo, shards_dir: Path, errors: list, errors_path: Path, progress: bool):
+@dataclass
+class _RunStats:
+    done: int = 0
+    failed: int = 0
+    separated: int = 0
+    timeline: list[tuple[float, int]] = dataclasses.field(default_factory=list)
+
+
+class _ShardSink:
+    """Good rows in; a Parquet shard out each time `songs_per_shard` of them are held."""
+
+    def __init__(self, folder: Path, run_id: str, songs_per_shard: int):
+        self.folder, self.run_id, self.size = folder, run_id, songs_per_shard
+        self.payloads: list[bytes] = []
+        self.keys: list[str] = []
+        self.final_keys: list[str] = []
+        self.written = 0
+
+    def add(self, payloads: Sequence[bytes], keys: Sequence[str], final_keys: Sequence[str]) -> int:
+        """Hold these rows; write every full shard. Returns the shards written."""
+        self.payloads += payloads
+        self.keys += keys
+        self.final_keys += final_keys
+        before = self.written
+        while len(self.payloads) >= self.size:
+            self._write(self.size)
+        return self.written - before
+
+    def flush(self) -> int:
+        """Write the rows held (a short last shard). Returns the shards written (0 or 1)."""
+        if not self.payloads:
+            return 0
+        self._write(len(self.payloads))
+        return 1
+
+    def _write(self, n: int) -> None:
+        rows = [pickle.loads(p) for p in self.payloads[:n]]
+        table = encode_rows(rows, self.keys[:n], self.final_keys[:n])
+        self.folder.mkdir(parents=True, exist_ok=True)
+        _write_atomic(table, self.folder / f"part-{self.run_id}-{self.written:05d}.parquet")
+        del self.payloads[:n], self.keys[:n], self.final_keys[:n]
+        self.written += 1
+
+
+def _check_max_errors(s: PreprocessSettings, failed: int, errors_path: Path) -> None:
+    if s.max_errors is not None and failed > s.max_errors:
+        raise ProducerError(
+            f"preprocess stopped: {failed} songs failed (max_errors {s.max_errors}); "
+            f"see {errors_path}"
+        )
+
+
+def _swap_in(out: Path, staged: Path, run_id: str) -> None:
+    """Replace `shards/` by an overwrite run's folder: old aside, new in, old deleted."""
+    staged.mkdir(parents=True, exist_ok=True)  # a run with no rows still replaces the old ones
+    retired = out / f"{_RETIRED}{run_id}"
+    os.rename(out / SHARDS, retired)
+    os.rename(staged, out / SHARDS)  # a crash just before this: `_recover_swap` finishes it
+    shutil.rmtree(retired)
+
+
+def _recover_swap(out: Path) -> None:
+    """Finish a swap cut between its two renames; drop what unfinished overwrite runs left."""
+    if not (out / SHARDS).exists():
+        for retired in sorted(out.glob(f"{_RETIRED}*")):
+            staged = out / f"{_STAGED}{retired.name.removeprefix(_RETIRED)}"
+            # The old folder is only set aside once the new one is complete.
+            os.rename(staged if staged.is_dir() else retired, out / SHARDS)
+            break
+    for leftover in [*out.glob(f"{_RETIRED}*"), *out.glob(f"{_STAGED}*")]:
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+class _Progress:
+    """A tqdm bar when the stream is a terminal; else plain lines: one per shard written, and
+    every `interval` seconds from a timer thread (so a long start-up still shows the job is
+    alive), and the final state."""
+
+    def __init__(self, total: int, skipped: int, enabled: bool, stream=None, interval=None):
+        from tqdm.auto import tqdm
+
+        self.stream = stream if stream is not None else sys.stderr
+        tty = _isatty(self.stream)
+        self.lines = enabled and not tty
+        self.total, self.finished, self.failed, self.shards = total, 0, 0, 0
+        self.t0 = time.perf_counter()
+        self.logged: tuple[int, int] | None = None
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.bar = tqdm(total=total, unit="song", desc="preprocess", disable=not (enabled and tty))
+        if self.lines:
+            self._print(f"preprocess: {total} songs to do ({skipped} already in a shard)")
+            every = LOG_INTERVAL_S if interval is None else interval
+            self.timer = threading.Thread(target=self._tick, args=(every,), daemon=True)
+            self.timer.start()
+
+    def update(self, n: int, done: int, failed: int, new_shards: int) -> None:
+        with self.lock:
+            self.finished += n
+            self.failed, self.shards = failed, self.shards + new_shards
+        self.bar.update(n)
+        self.bar.set_postfix(done=done, failed=failed, rate=f"{self.rate():.2f}/s")
+        if self.lines and new_shards:
+            self._log()
+
+    def close(self, new_shards: int = 0) -> None:
+        self.stop.set()
+        with self.lock:
+            self.shards += new_shards
+        self.bar.close()
+        if self.lines:
+            self.timer.join()
+            if self.logged != (self.finished, self.shards):
+                self._log()
+
+    def rate(self) -> float:
+        return self.finished / max(time.perf_counter() - self.t0, 1e-9)
+
+    def _tick(self, interval: float) -> None:
+        while not self.stop.wait(interval):
+            self._log()
+
+    def _log(self) -> None:
+        with self.lock:
+            self.logged = (self.finished, self.shards)
+            self._print(
+                f"preprocess: {self.finished}/{self.total} songs, {self.failed} failed, "
+                f"{self.rate():.2f} songs/s, {self.shards} shards"
+            )
+
+    def _print(self, line: str) -> None:
+        print(line, file=self.stream, flush=True)
+
+
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+def _run(s, todo, skipped, sink, errors, errors_path: Path, stats: _RunStats, start, progress):
     import ray.data
-    from tqdm.auto import tqdm
 
     ctx = ray.data.DataContext.get_current()
     ctx.execution_options.preserve_order = False
     ctx.enable_progress_bars = False  # one bar, ours
 
-    ds = ray.data.from_items(todo)
-    if any(t["needs_separation"] for t in todo):
-        ds = ds.map_batches(
-            SeparatorActor,
-            fn_constructor_kwargs={
-                "model": s.separator,
-                "device": "cuda" if s.separator_num_gpus > 0 else "cpu",
-                "threads": int(s.separator_num_cpus),
-            },
-            batch_size=s.batch_size,
-            compute=ray.data.ActorPoolStrategy(size=s.separator_actors),
-            num_gpus=s.separator_num_gpus,
-            num_cpus=s.separator_num_cpus,
-            batch_format="numpy",
+    # Songs with stems skip the separator stage: they go straight to analysis instead of
+    # queueing behind the actors' model load and their separations.
+    needs = [t for t in todo if t["needs_separation"]]
+    ready = [t for t in todo if not t["needs_separation"]]
+    parts = []
+    if needs:
+        parts.append(
+            ray.data.from_items(needs).map_batches(
+                SeparatorActor,
+                fn_constructor_kwargs={
+                    "model": s.separator,
+                    "device": "cuda" if s.separator_num_gpus > 0 else "cpu",
+                    "threads": int(s.separator_num_cpus),
+                    "download": s.separator_download,
+                },
+                batch_size=s.batch_size,
+                compute=ray.data.ActorPoolStrategy(size=s.separator_actors),
+                num_gpus=s.separator_num_gpus,
+                num_cpus=s.separator_num_cpus,
+                batch_format="numpy",
+            )
         )
+    if ready:
+        parts.append(ray.data.from_items(ready))
+    ds = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
     ds = ds.map(
         make_row,
         fn_kwargs={
@@ -481,38 +706,36 @@ def _run(s, todo, shards_dir: Path, errors: list, errors_path: Path, progress: b
             "quality_copies": s.quality_copies,
             "seed": s.seed,
         },
+        compute=ray.data.TaskPoolStrategy(size=s.analysis_concurrency),
+        num_cpus=s.analysis_num_cpus,
     )
 
-    run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
-    n_done = n_failed = n_separated = shard = 0
-    t0 = time.perf_counter()
-    bar = tqdm(total=len(todo), unit="song", desc="preprocess", disable=not progress)
     separated_dirs = {t["dir"] for t in todo if t["needs_separation"]}
-    for batch in ds.iter_batches(batch_size=s.batch_size, batch_format="pandas"):
-        good = batch[batch["ok"]]
-        if len(good):
-            rows = [pickle.loads(p) for p in good["payload"]]
-            table = encode_rows(rows, list(good["key"]), list(good["final_key"]))
-            _write_atomic(table, shards_dir / f"part-{run_id}-{shard:05d}.parquet")
-            shard += 1
-        bad = batch[~batch["ok"]]
-        for _, r in bad.iterrows():
-            stage, _, reason = str(r["error"]).partition(": ")
-            errors.append({"path": r["path"], "key": r["key"], "stage": stage, "reason": reason})
-        if len(bad):
-            _write_atomic(pa.Table.from_pylist(errors, schema=_ERROR_SCHEMA), errors_path)
-        n_done += len(good)
-        n_failed += len(bad)
-        n_separated += sum(
-            1
-            for p, ok in zip(batch["path"], batch["ok"], strict=True)
-            if ok and p in separated_dirs
-        )
-        bar.update(len(batch))
-        rate = (n_done + n_failed) / max(time.perf_counter() - t0, 1e-9)
-        bar.set_postfix(done=n_done, failed=n_failed, rate=f"{rate:.2f}/s")
-    bar.close()
-    return n_done, n_failed, n_separated
+    bar = _Progress(len(todo), skipped, enabled=progress)
+    flushed = 0
+    try:
+        for batch in ds.iter_batches(batch_size=s.batch_size, batch_format="pandas"):
+            good = batch[batch["ok"]]
+            new_shards = sink.add(list(good["payload"]), list(good["key"]), list(good["final_key"]))
+            bad = batch[~batch["ok"]]
+            for _, r in bad.iterrows():
+                stage, _, reason = str(r["error"]).partition(": ")
+                errors.append(
+                    {"path": r["path"], "key": r["key"], "stage": stage, "reason": reason}
+                )
+            if len(bad):
+                _write_atomic(pa.Table.from_pylist(errors, schema=_ERROR_SCHEMA), errors_path)
+            stats.done += len(good)
+            stats.failed += len(bad)
+            stats.separated += sum(1 for p in good["path"] if p in separated_dirs)
+            stats.timeline.append((time.perf_counter() - start, stats.done + stats.failed))
+            bar.update(len(batch), stats.done, stats.failed, new_shards)
+            if s.max_errors is not None and stats.failed > s.max_errors:
+                flushed = sink.flush()  # keep what is finished; errors.parquet is written
+                _check_max_errors(s, stats.failed, errors_path)
+        flushed = sink.flush()
+    finally:
+        bar.close(flushed)
 
 
 # -------------------------------------------------------------------------------------- CLI
@@ -529,9 +752,25 @@ def settings_from_config(path: str | os.PathLike, overrides: Sequence[str] = ())
     config = load_config(path, overrides)
     if config.preprocess is None:
         raise ConfigError(f"{path}: no 'preprocess' section")
-    section = config.preprocess.model_dump()
+    return settings_from_section(config.preprocess.model_dump(), source=os.fspath(path))
+
+
+def settings_from_section(section: Mapping[str, Any], source: str = "<config>"):
+    """A whole `preprocess:` section (`PreprocessConfig.model_dump()`) as settings.
+
+    Every key must be a setting: a config key the job does not know would otherwise be
+    silently ignored, so one is a `ConfigError` naming it.
+    """
+    from ray_jobs.config import ConfigError
+
     names = {f.name for f in dataclasses.fields(PreprocessSettings)}
-    return PreprocessSettings(**{k: v for k, v in section.items() if k in names})
+    unknown = sorted(set(section) - names)
+    if unknown:
+        raise ConfigError(
+            f"{source}: preprocess keys {unknown} have no PreprocessSettings field "
+            "(add them to ray_jobs/preprocess.py, or the job would ignore them)"
+        )
+    return PreprocessSettings(**dict(section))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -550,7 +789,13 @@ def main(argv: list[str] | None = None) -> int:
     for f in dataclasses.fields(PreprocessSettings):
         if f.name in ("data_dir", "output_dir"):
             continue
-        parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(getattr(defaults, f.name)))
+        flag, default = f"--{f.name.replace('_', '-')}", getattr(defaults, f.name)
+        if isinstance(default, bool):  # --overwrite / --no-overwrite
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
+        elif f.name == "max_errors":  # None by default: stop for no number of bad songs
+            parser.add_argument(flag, type=int, metavar="N")
+        else:
+            parser.add_argument(flag, type=type(default))
     parser.add_argument("--no-progress", action="store_true")
     args = vars(parser.parse_args(argv))
     no_progress, config, overrides = args.pop("no_progress"), args.pop("config"), args.pop("set")
@@ -569,7 +814,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(
         f"done {report.done}, skipped {report.skipped}, failed {report.failed} "
-        f"({report.separated} separated) in {report.seconds:.1f} s → {report.shards_dir}"
+        f"({report.separated} separated) in {report.seconds:.1f} s; {report.shards} new "
+        f"shard{'s' if report.shards != 1 else ''} → {report.shards_dir}"
         + (f"; errors in {report.errors_path}" if report.failed else "")
     )
     return 0

@@ -2,12 +2,17 @@
 
 Corpus: songs 0 and 1 lose their stems (the tiny Demucs separates them), song 2's mix is
 garbage bytes and song 3's JSON is not JSON (both must land in the errors table), songs 4 and 5
-are fine. The tests run in file order and share one output folder.
+are fine. The tests run in file order and share one output folder (and the data folder: once
+the first run has written the stems, later runs have nothing to separate). The tests of
+songs_per_shard, max_errors, overwrite and the CLI reuse the same Ray and corpus; each such run
+takes a second or two.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -26,6 +31,7 @@ from ray_jobs.preprocess import (
 
 pytestmark = pytest.mark.slow
 
+ROOT = Path(__file__).resolve().parents[2]
 SR = 32000  # the drum generator needs > 24 kHz
 STEMLESS = ("song_00000", "song_00001")
 BROKEN = ("song_00002", "song_00003")  # garbage mix, bad JSON
@@ -175,3 +181,188 @@ def test_an_output_folder_keeps_its_settings(first, setup):
         preprocess({**settings.__dict__, "sample_rate": 44100}, progress=False)
     with pytest.raises(ProducerError, match="unknown preprocess settings"):
         preprocess({**settings.__dict__, "workers": 3}, progress=False)
+
+
+# --- settings --------------------------------------------------------------------------------
+
+
+def test_settings_are_the_whole_config_section():
+    """Same names and defaults as the config's section: no key is silently ignored."""
+    from ray_jobs.config import PreprocessConfig
+
+    fields = {f.name: f for f in dataclasses.fields(PreprocessSettings)}
+    assert set(fields) == set(PreprocessConfig.model_fields)
+    for name, info in PreprocessConfig.model_fields.items():
+        if not info.is_required():
+            assert fields[name].default == info.default, name
+
+
+def test_settings_from_config_maps_every_key():
+    from ray_jobs.preprocess import settings_from_config
+
+    s = settings_from_config(
+        ROOT / "ray_jobs/configs/local-cpu.yaml",
+        [
+            "preprocess.songs_per_shard=5",
+            "preprocess.max_errors=7",
+            "preprocess.analysis_concurrency=3",
+            "preprocess.analysis_num_cpus=0.5",
+            "preprocess.separator_download=true",
+            "preprocess.overwrite=true",
+        ],
+    )
+    assert (s.songs_per_shard, s.max_errors, s.overwrite, s.separator_download) == (5, 7, 1, 1)
+    assert (s.analysis_concurrency, s.analysis_num_cpus) == (3, 0.5)
+
+
+def test_a_config_key_the_settings_lack_is_refused():
+    from ray_jobs.config import ConfigError, PreprocessConfig
+    from ray_jobs.preprocess import settings_from_section
+
+    section = PreprocessConfig(data_dir="d", output_dir="o").model_dump()
+    assert settings_from_section(section).output_dir == "o"
+    with pytest.raises(ConfigError, match=r"x\.yaml: preprocess keys \['shuffle'\]"):
+        settings_from_section({**section, "shuffle": True}, source="x.yaml")
+
+
+# --- shards, max_errors, overwrite, progress -------------------------------------------------
+# These run after the tests above: the stemless songs have their stems by now, so no run below
+# needs the separator.
+
+
+def _shard_sizes(output_dir) -> list[int]:
+    shards = sorted((Path(output_dir) / "shards").glob("part-*.parquet"))
+    return [pq.read_table(p).num_rows for p in shards]
+
+
+def test_rows_gather_into_shards_of_songs_per_shard(first, setup, tmp_path, capsys):
+    """4 good songs in batches of 2, 3 songs a shard: a full shard across batches, then the rest.
+
+    stderr is not a terminal here, so progress comes as plain lines (one per shard)."""
+    _, settings = setup
+    out = tmp_path / "out"
+    s = dataclasses.replace(settings, output_dir=str(out), songs_per_shard=3)
+    report = preprocess(s, progress=True)
+    assert (report.done, report.failed, report.shards) == (4, 2, 2)
+    assert _shard_sizes(out) == [3, 1]
+    assert len(load_shards(out)) == 4
+    assert [n for _, n in report.timeline] == sorted(n for _, n in report.timeline)
+    assert report.timeline[-1][1] == 6
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    lines = [line for line in err.splitlines() if line.startswith("preprocess:")]
+    assert lines[0] == "preprocess: 6 songs to do (0 already in a shard)"
+    assert re.fullmatch(r"preprocess: 6/6 songs, 2 failed, [\d.]+ songs/s, 2 shards", lines[-1])
+    assert any(re.search(r", 1 shards$", line) for line in lines)  # a line when a shard lands
+
+
+def test_max_errors_stops_the_job_and_keeps_what_finished(first, setup, tmp_path):
+    """One analysis task at a time: songs come back in order, so the stop lands on batch 2
+    (songs 2 and 3, both broken), after songs 0 and 1 made rows and before 4 and 5 ran."""
+    _, settings = setup
+    out = tmp_path / "out"
+    s = dataclasses.replace(
+        settings, output_dir=str(out), max_errors=1, analysis_concurrency=1, songs_per_shard=64
+    )
+    with pytest.raises(ProducerError) as info:
+        preprocess(s, progress=False)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.endswith(f"2 songs failed (max_errors 1); see {out / 'errors.parquet'}")
+    assert {Path(e["path"]).name for e in load_errors(out)} == set(BROKEN)
+    kept = sorted(Path(r["path"]).name for r in load_shards(out))
+    assert kept == ["song_00000", "song_00001"]  # held rows flushed, as one shard
+    assert _shard_sizes(out) == [2]
+    # The rows kept are finished work: the next run (no limit) does the rest only.
+    again = preprocess(dataclasses.replace(s, max_errors=None), progress=False)
+    assert (again.done, again.skipped, again.failed) == (2, 2, 2)
+    assert len(load_shards(out)) == 4
+
+
+def test_overwrite_redoes_every_song_and_replaces_the_shards(first, setup):
+    _, settings = setup
+    out = Path(settings.output_dir)
+    before_files = {p.name for p in (out / "shards").glob("part-*.parquet")}
+    before = load_shards(out)
+    again = preprocess(dataclasses.replace(settings, overwrite=True), progress=False)
+    assert (again.done, again.skipped, again.failed, again.separated) == (4, 0, 2, 0)
+    after_files = {p.name for p in (out / "shards").glob("part-*.parquet")}
+    assert after_files and not after_files & before_files  # every old shard is gone
+    after = load_shards(out)
+    assert [r["path"] for r in after] == [r["path"] for r in before]
+    for old, new in zip(before, after, strict=True):  # same seed: the same rows again
+        np.testing.assert_array_equal(old["audio_feat"], new["audio_feat"])
+    assert sorted(p.name for p in out.iterdir()) == ["errors.parquet", "settings.json", "shards"]
+
+
+def test_a_stopped_overwrite_keeps_the_old_shards(first, setup):
+    _, settings = setup
+    out = Path(settings.output_dir)
+    before = {p.name for p in (out / "shards").glob("part-*.parquet")}
+    s = dataclasses.replace(settings, overwrite=True, max_errors=0)
+    with pytest.raises(ProducerError, match=r"songs failed \(max_errors 0\)"):
+        preprocess(s, progress=False)
+    assert {p.name for p in (out / "shards").glob("part-*.parquet")} == before
+    assert len(load_shards(out)) == 4
+    assert sorted(p.name for p in out.iterdir()) == ["errors.parquet", "settings.json", "shards"]
+
+
+def test_a_swap_cut_between_its_renames_is_finished(first, setup, tmp_path):
+    """A crash after `shards/` was set aside but before the new folder took its place."""
+    _, settings = setup
+    out = tmp_path / "out"
+    shutil.copytree(settings.output_dir, out)
+    shards = sorted((out / "shards").glob("part-*.parquet"))
+    lost = pq.read_table(shards[0]).num_rows
+    (out / "shards").rename(out / ".shards-old-r1")
+    shutil.copytree(out / ".shards-old-r1", out / ".shards-new-r1")
+    (out / ".shards-new-r1" / shards[0].name).unlink()  # tell the new folder from the old one
+    again = preprocess(dataclasses.replace(settings, output_dir=str(out)), progress=False)
+    # The new folder took the place (the old one had the shard): only its missing rows are redone.
+    assert not (out / "shards" / shards[0].name).exists()
+    assert (again.done, again.skipped) == (lost, 4 - lost)
+    assert len(load_shards(out)) == 4
+    assert sorted(p.name for p in out.iterdir()) == ["errors.parquet", "settings.json", "shards"]
+
+
+def test_cli_flags_and_one_line_stop(first, setup, tmp_path, capsys):
+    from ray_jobs.preprocess import main
+
+    _, settings = setup
+    out = tmp_path / "out"
+    args = ["--data-dir", settings.data_dir, "--output-dir", str(out), "--sample-rate", str(SR)]
+    args += ["--separator", settings.separator, "--quality-copies", "2", "--batch-size", "6"]
+    assert main([*args, "--max-errors", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: preprocess stopped: 2 songs failed (max_errors 1)")
+    assert "\n" not in err
+    assert _shard_sizes(out) == [4]  # one batch of 6: its 4 rows were flushed before the stop
+    assert main([*args, "--overwrite", "--songs-per-shard", "2"]) == 0
+    summary = capsys.readouterr().out.strip()
+    assert summary.startswith("done 4, skipped 0, failed 2 (0 separated)")
+    assert "2 new shards" in summary and "\n" not in summary
+    assert _shard_sizes(out) == [2, 2]
+
+
+def test_progress_lines_keep_coming_while_nothing_finishes():
+    """Not a terminal: a timer line every interval (Ray may take a while to start), one per
+    shard, and the final state once."""
+    import io
+    import time
+
+    from ray_jobs.preprocess import _Progress
+
+    stream = io.StringIO()
+    bar = _Progress(total=3, skipped=1, enabled=True, stream=stream, interval=0.05)
+    time.sleep(0.3)
+    bar.update(2, done=2, failed=0, new_shards=1)
+    bar.update(1, done=2, failed=1, new_shards=0)
+    bar.close(new_shards=1)
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "preprocess: 3 songs to do (1 already in a shard)"
+    assert sum(line.startswith("preprocess: 0/3 songs, 0 failed") for line in lines) >= 2
+    assert any(line.endswith(", 1 shards") and "2/3 songs" in line for line in lines)
+    assert re.fullmatch(r"preprocess: 3/3 songs, 1 failed, [\d.]+ songs/s, 2 shards", lines[-1])
+    silent = io.StringIO()
+    _Progress(total=3, skipped=0, enabled=False, stream=silent, interval=0.01).close()
+    assert silent.getvalue() == ""
