@@ -247,6 +247,9 @@ def create_api(backend: Backend, args: ServeArgs, store: ResultStore | None = No
 
         return await guarded(work())
 
+    from producer.serving.web import mount_web
+
+    mount_web(api, store)  # GET /: the web page, its assets and each result's plot.png
     return api
 
 

@@ -301,4 +301,4 @@ def test_health_docs_and_unknown_routes(make_client):
     assert client.get("/docs").status_code == 200
     assert_error(client.get("/v1/nothing"), 404)
     assert_error(client.get("/v1/produce"), 405)
-    assert client.get("/").status_code == 404  # free for a web page
+    assert client.get("/").headers["content-type"].startswith("text/html")  # the web page
