@@ -28,6 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from producer.pipeline import DEFAULT_DURATION
 from producer.plan import MAX_DURATION, ProductionPlan
 from producer.serving.backend import Backend, Produced, ProduceJob
 from producer.serving.body_limit import BodyLimit
@@ -125,7 +126,8 @@ def create_api(backend: Backend, args: ServeArgs, store: ResultStore | None = No
             Form(
                 ge=0.5,
                 le=MAX_DURATION,
-                description="Seconds to make (default: the upload's length, or 20 s).",
+                description="Seconds to make (default: the upload's length, or 20 s within the "
+                "server's limit).",
             ),
         ] = None,
         seed: Annotated[int, Form(ge=0, le=2**31 - 1)] = 0,
@@ -148,9 +150,12 @@ def create_api(backend: Backend, args: ServeArgs, store: ResultStore | None = No
                 data, name = await _read_upload(audio, limits.max_upload_bytes), audio.filename
             elif input_role is not None:
                 raise LimitError("input_role was given without an audio upload")
+            length = duration  # without one, the upload's length or the default within the limit
+            if duration is None and data is None:
+                length = min(DEFAULT_DURATION, limits.max_duration_s)
             job = ProduceJob(
                 prompt,
-                duration,
+                length,
                 seed,
                 candidates,
                 data,

@@ -1,21 +1,15 @@
 """Acceptance: `producer serve` runs serve_configs/local.yaml on a local Ray, and the HTTP API
 makes a beat over the network, refuses bad input with JSON 4xx, and sheds load with 503.
 
-One server for the module (the six replicas take a minute or two to start on two cores); it is
-stopped with Ctrl-C (SIGINT), as a person would.
+One server (`server` in conftest.py) for these tests and the fault test (the six replicas take a
+minute or two to start on two cores); it is stopped with Ctrl-C (SIGINT), as a person would.
 """
 
 from __future__ import annotations
 
 import io
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,15 +19,6 @@ from producer.audio.loudness import integrated_loudness, true_peak_dbtp
 from tests.serving.conftest import SR, vocal_take, wav_bytes
 
 pytestmark = pytest.mark.slow
-
-ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT_S = 420
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def decode(content: bytes) -> np.ndarray:
@@ -50,45 +35,6 @@ def assert_json_error(response, status: int) -> dict:
     body = response.json()
     assert body["error"]["status"] == status and "Traceback" not in response.text
     return body
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """`producer serve` in the background on a free port; its URL while it runs."""
-    port = free_port()
-    store = tmp_path_factory.mktemp("results")
-    log_path = tmp_path_factory.mktemp("serve") / "serve.log"
-    command = [sys.executable, "-m", "producer.cli", "serve", "--port", str(port)]
-    command += ["--store-dir", str(store)]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
-    url = f"http://127.0.0.1:{port}/"
-    started = time.monotonic()
-    try:
-        while f"serving {url}" not in log_path.read_text(errors="replace"):
-            if proc.poll() is not None or time.monotonic() - started > START_TIMEOUT_S:
-                pytest.fail(f"producer serve did not come up:\n{_tail(log_path)}")
-            time.sleep(1)
-        print(f"producer serve up in {time.monotonic() - started:.0f} s")
-        yield url
-    finally:
-        proc.send_signal(signal.SIGINT)  # Ctrl-C: Serve and the local Ray shut down
-        try:
-            code = proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            pytest.fail(f"producer serve did not stop on Ctrl-C:\n{_tail(log_path)}")
-    assert code == 0, _tail(log_path)
-    with pytest.raises(requests.ConnectionError):
-        requests.get(url + "healthz", timeout=5)
-
-
-def _tail(path: Path, lines: int = 60) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def test_a_beat_over_http_is_mastered_to_minus_14_lufs(server):
