@@ -8,14 +8,16 @@
 2. One request at a time, alternating (so drift in the machine's load hits both alike): the
    same `POST /v1/produce` (prompt, duration, seed, candidates) over HTTP, and the same job on
    `LocalBackend` in this process (the pipeline stage by stage, as the graph runs it, no HTTP,
-   no Ray, no store). The p50 of each, and the graph's overhead: p50(HTTP) / p50(in-process) - 1.
+   no Ray, no store). The p50 of each, the graph's overhead p50(HTTP) / p50(in-process) - 1, and
+   the median of the rounds' own ratios (each round's arms ran within seconds of each other).
    In-process runs with the replicas' torch thread count (`torch_threads` of local.yaml), so the
    two do the same work on the same threads; a third arm runs it in-process with torch's default
    thread count (what `producer demo` uses), for reference.
 3. For each client count: that many threads, each sending the request again as soon as the last
    one came back, for `--seconds`: completed requests/s, p50/p99 latency of the 200s, and the
    count of every status (503 is the only error expected beyond capacity: the ingress admits
-   `limits.max_inflight` at once). A client that waits past `--client-timeout` counts as a hang.
+   `limits.max_inflight` at once). A client told 503 waits its `Retry-After`, as a client should.
+   A client that waits past `--client-timeout` counts as a hang.
 
 The machine's load is printed before each phase; other programs running at the same time make
 every figure worse, the ratios less so.
@@ -90,10 +92,15 @@ def form(args, seed: int) -> dict:
     }
 
 
-def one_http(session: requests.Session, url: str, args, seed: int) -> tuple[int, float]:
+def one_http(session: requests.Session, url: str, args, seed: int) -> tuple[int, float, float]:
+    """(status, seconds, the Retry-After it was told: 0 without one)."""
     t = time.perf_counter()
     response = session.post(url + "v1/produce", data=form(args, seed), timeout=args.client_timeout)
-    return response.status_code, time.perf_counter() - t
+    try:
+        retry_after = float(response.headers.get("retry-after", 0))
+    except ValueError:
+        retry_after = 1.0
+    return response.status_code, time.perf_counter() - t, retry_after
 
 
 def local_backend(torch_threads: int | None):
@@ -127,19 +134,22 @@ def single(url: str, backend, args) -> dict:
     replica_threads, default_threads = torch.get_num_threads(), os.cpu_count() or 1
     # Warm both: the first request compiles Faust code and grammars in each process.
     one_local(backend, args, 0, replica_threads)
-    status, _ = one_http(session, url, args, 0)
+    status, _, _ = one_http(session, url, args, 0)
     if status != 200:
         raise SystemExit(f"the warm-up request got HTTP {status}")
     http, local, local_default = [], [], []
     for i in range(args.single):
-        seed = 1 + i  # the same seed for every arm of a round: the same beat
+        # HTTP and in-process make the same beat (a seed neither process has seen); the
+        # reference arm another one, or it would warm the in-process caches (Faust code
+        # compiled per script) for the arm it shares the process with.
+        seed, other_seed = 1 + i, 10_000 + i
         if i % 2:
             local.append(one_local(backend, args, seed, replica_threads))
-            local_default.append(one_local(backend, args, seed, default_threads))
-            status, s = one_http(session, url, args, seed)
+            local_default.append(one_local(backend, args, other_seed, default_threads))
+            status, s, _ = one_http(session, url, args, seed)
         else:
-            status, s = one_http(session, url, args, seed)
-            local_default.append(one_local(backend, args, seed, default_threads))
+            status, s, _ = one_http(session, url, args, seed)
+            local_default.append(one_local(backend, args, other_seed, default_threads))
             local.append(one_local(backend, args, seed, replica_threads))
         if status != 200:
             raise SystemExit(f"request {i} got HTTP {status}")
@@ -154,6 +164,8 @@ def single(url: str, backend, args) -> dict:
         "p50_local_default_threads_s": statistics.median(local_default),
         "default_threads": default_threads,
         "overhead": p50_http / p50_local - 1,
+        # Per round (same seed, same minute): robust to the machine's drift between rounds.
+        "median_round_ratio": statistics.median(h / lo for h, lo in zip(http, local, strict=True)),
     }
 
 
@@ -170,8 +182,9 @@ def load(url: str, clients: int, args) -> dict:
         while time.monotonic() < stop_at:
             seed = 1000 * k + n
             n += 1
+            retry_after = 0.0
             try:
-                status, s = one_http(session, url, args, seed)
+                status, s, retry_after = one_http(session, url, args, seed)
             except requests.Timeout:
                 status, s = "hang", args.client_timeout
             except requests.RequestException as err:
@@ -180,8 +193,8 @@ def load(url: str, clients: int, args) -> dict:
                 statuses[status] += 1
                 if status == 200:
                     latencies.append(s)
-            if status == 503:
-                time.sleep(0.2)  # a polite client backs off a little before it retries
+            if status == 503:  # a well-behaved client waits as told (but not past the phase)
+                time.sleep(max(0.0, min(retry_after or 1.0, stop_at - time.monotonic())))
 
     started = time.monotonic()
     threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
@@ -210,7 +223,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--seconds", type=float, default=60.0, help="per client count")
     ap.add_argument("--clients", default="1,4,16")
-    ap.add_argument("--single", type=int, default=7, help="one-at-a-time pairs (HTTP, local)")
+    ap.add_argument("--single", type=int, default=15, help="one-at-a-time pairs (HTTP, local)")
     ap.add_argument("--duration", type=float, default=6.0, help="seconds of beat per request")
     ap.add_argument("--candidates", type=int, default=2)
     ap.add_argument("--client-timeout", type=float, default=300.0)
@@ -252,6 +265,7 @@ def main() -> int:
         f"one request: graph over HTTP p50 {s['p50_http_s']:.3f} s | in-process stages p50 "
         f"{s['p50_local_s']:.3f} s | overhead {100 * s['overhead']:+.1f}%  ({args.single} rounds)"
     )
+    print(f"median of the rounds' HTTP/in-process ratios: {s['median_round_ratio']:.3f}")
     print(
         f"in-process with torch's default {s['default_threads']} threads (producer demo): p50 "
         f"{s['p50_local_default_threads_s']:.3f} s"

@@ -337,6 +337,7 @@ class UnifiedProducerModel(nn.Module):
         """
         from producer.faust.validate import validate
         from producer.models.constrained_batch import constrained_generate_batch
+        from producer.models.threads import decode_threads
 
         self.eval()
         roles = _stem_roles(stems)
@@ -345,18 +346,20 @@ class UnifiedProducerModel(nn.Module):
         stem_feat, stem_mask = _stem_feature_tensor(stems, sr, self.device)
         prefix = self.prefix_embeds(fused, self.encode_stems(stem_feat), stem_mask)
         n = max(1, candidates)
+        width = self.decoder.get_input_embeddings().weight.shape[1]
         # All candidates in one batch: one forward pass per token for all of them.
-        scripts = constrained_generate_batch(
-            self.decoder,
-            self.tokenizer,
-            n,
-            max_new_tokens=self.config.max_script_tokens,
-            temperature=temperature,
-            top_p=top_p,
-            seeds=[seed + k for k in range(n)],
-            prefix_embeds=prefix,
-            constraint=self._constraint(roles),
-        )
+        with decode_threads(width, self.device):
+            scripts = constrained_generate_batch(
+                self.decoder,
+                self.tokenizer,
+                n,
+                max_new_tokens=self.config.max_script_tokens,
+                temperature=temperature,
+                top_p=top_p,
+                seeds=[seed + k for k in range(n)],
+                prefix_embeds=prefix,
+                constraint=self._constraint(roles),
+            )
         for text in scripts:
             validate(text, roles=roles, sample_rate=sr)  # the grammar guarantees it; checked anyway
         scored = list(
