@@ -222,7 +222,7 @@ def load_1min() -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--seconds", type=float, default=60.0, help="per client count")
-    ap.add_argument("--clients", default="1,4,16")
+    ap.add_argument("--clients", default="1,4,16", help="comma-separated; empty: no load phase")
     ap.add_argument("--single", type=int, default=15, help="one-at-a-time pairs (HTTP, local)")
     ap.add_argument("--duration", type=float, default=6.0, help="seconds of beat per request")
     ap.add_argument("--candidates", type=int, default=2)
@@ -251,7 +251,7 @@ def main() -> int:
             )
             del backend  # its memory and threads out of the way of the load phases
             results["load"] = []
-            for clients in [int(c) for c in args.clients.split(",")]:
+            for clients in [int(c) for c in args.clients.split(",") if c.strip()]:
                 print(f"load {load_1min():.1f}: {clients} clients, {args.seconds:g} s", flush=True)
                 row = load(url, clients, args)
                 results["load"].append(row)
