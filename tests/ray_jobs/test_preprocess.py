@@ -28,11 +28,11 @@ from ray_jobs.preprocess import (
     load_shards,
     preprocess,
 )
+from tests.ray_jobs.corpus import SR, make_corpus
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-SR = 32000  # the drum generator needs > 24 kHz
 STEMLESS = ("song_00000", "song_00001")
 BROKEN = ("song_00002", "song_00003")  # garbage mix, bad JSON
 
@@ -57,21 +57,11 @@ def ray_local():
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    from producer.audio.separation import save_local_demucs
-    from producer.data.synth import synthesize_corpus
-    from tests.audio.tiny_demucs import tiny_htdemucs
-
     root = tmp_path_factory.mktemp("pre")
     data = root / "data"
-    synthesize_corpus(data, 6, seed=5, duration=1.5, sample_rate=SR, progress=False, workers=1)
-    songs = {p.name: p for p in data.glob("*/song_*")}
-    assert len(songs) == 6
-    for name in STEMLESS:
-        shutil.rmtree(songs[name] / "stems")
-        (songs[name] / f"{name}.dsp").unlink(missing_ok=True)
-    (songs[BROKEN[0]] / f"{BROKEN[0]}.wav").write_bytes(b"RIFF\x00\x00garbage" * 50)
-    (songs[BROKEN[1]] / f"{BROKEN[1]}.json").write_text("{not json")
-    save_local_demucs(tiny_htdemucs(), None, root / "demucs")
+    songs = make_corpus(
+        root, 6, seed=5, stemless=STEMLESS, garbage_mix=BROKEN[:1], bad_json=BROKEN[1:]
+    )
     settings = PreprocessSettings(
         data_dir=str(data),
         output_dir=str(root / "out"),

@@ -10,7 +10,6 @@ The tests run in file order and share the shards.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -20,12 +19,12 @@ from producer.cli import main as producer_main
 from ray_jobs.config import load_config
 from ray_jobs.preprocess import PreprocessSettings, load_errors, load_shards, preprocess
 from ray_jobs.train import FAULT_MARKER, loop_config, train
+from tests.ray_jobs.corpus import SR, make_corpus
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "ray_jobs" / "configs" / "local-cpu.yaml"
-SR = 32000  # the drum generator needs > 24 kHz
 STEMLESS = ("song_00000", "song_00001", "song_00002", "song_00003")
 CORRUPT = "song_00004"
 
@@ -52,20 +51,8 @@ def ray_local():
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    from producer.audio.separation import save_local_demucs
-    from producer.data.synth import synthesize_corpus
-    from tests.audio.tiny_demucs import tiny_htdemucs
-
     root = tmp_path_factory.mktemp("train")
-    data = root / "data"
-    synthesize_corpus(data, 13, seed=3, duration=1.5, sample_rate=SR, progress=False, workers=1)
-    songs = {p.name: p for p in data.glob("*/song_*")}
-    assert len(songs) == 13
-    for name in STEMLESS:
-        shutil.rmtree(songs[name] / "stems")
-        (songs[name] / f"{name}.dsp").unlink(missing_ok=True)
-    (songs[CORRUPT] / f"{CORRUPT}.wav").write_bytes(b"RIFF\x00\x00garbage" * 50)
-    save_local_demucs(tiny_htdemucs(), None, root / "demucs")
+    songs = make_corpus(root, 13, seed=3, stemless=STEMLESS, garbage_mix=[CORRUPT])
     return root, songs
 
 
