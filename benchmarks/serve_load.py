@@ -103,6 +103,15 @@ def one_http(session: requests.Session, url: str, args, seed: int) -> tuple[int,
     return response.status_code, time.perf_counter() - t, retry_after
 
 
+def one_http_timed(session: requests.Session, url: str, args, seed: int) -> tuple[int, float, dict]:
+    """(status, seconds, the server's own per-stage `timings_s`)."""
+    t = time.perf_counter()
+    response = session.post(url + "v1/produce", data=form(args, seed), timeout=args.client_timeout)
+    seconds = time.perf_counter() - t
+    timings = response.json().get("timings_s", {}) if response.status_code == 200 else {}
+    return response.status_code, seconds, timings
+
+
 def local_backend(torch_threads: int | None):
     """The stages in this process, on the same model and thread count as the replicas."""
     from producer.serving.config import ServeArgs
@@ -114,7 +123,8 @@ def local_backend(torch_threads: int | None):
     return LocalBackend(serve_args)
 
 
-def one_local(backend, args, seed: int, threads: int | None) -> float:
+def one_local(backend, args, seed: int, threads: int | None) -> tuple[float, dict]:
+    """(seconds, the stages' timings) of one production in this process."""
     import torch
 
     from producer.serving.backend import ProduceJob
@@ -122,8 +132,22 @@ def one_local(backend, args, seed: int, threads: int | None) -> float:
     torch.set_num_threads(threads)
     job = ProduceJob(PROMPT, args.duration, seed, args.candidates, None, "", None, 120.0)
     t = time.perf_counter()
-    asyncio.run(backend.produce(job))
-    return time.perf_counter() - t
+    produced = asyncio.run(backend.produce(job))
+    return time.perf_counter() - t, produced.timings
+
+
+def stage_medians(http_timings: list[dict], local_timings: list[dict]) -> dict:
+    """Per stage: the median seconds in each arm (the server's own timings, the in-process
+    arm's), so a difference shows where it arises: in a stage, or outside them (HTTP, hops,
+    the store)."""
+    keys = [k for k in local_timings[0] if all(k in t for t in http_timings + local_timings)]
+    return {
+        k: {
+            "graph": statistics.median(t[k] for t in http_timings),
+            "in_process": statistics.median(t[k] for t in local_timings),
+        }
+        for k in keys
+    }
 
 
 def single(url: str, backend, args) -> dict:
@@ -137,25 +161,29 @@ def single(url: str, backend, args) -> dict:
     status, _, _ = one_http(session, url, args, 0)
     if status != 200:
         raise SystemExit(f"the warm-up request got HTTP {status}")
-    http, local, local_default = [], [], []
+    http, local, local_default, http_timings, local_timings = [], [], [], [], []
     for i in range(args.single):
         # HTTP and in-process make the same beat (a seed neither process has seen); the
         # reference arm another one, or it would warm the in-process caches (Faust code
         # compiled per script) for the arm it shares the process with.
         seed, other_seed = 1 + i, 10_000 + i
         if i % 2:
-            local.append(one_local(backend, args, seed, replica_threads))
-            local_default.append(one_local(backend, args, other_seed, default_threads))
-            status, s, _ = one_http(session, url, args, seed)
+            mine = one_local(backend, args, seed, replica_threads)
+            local_default.append(one_local(backend, args, other_seed, default_threads)[0])
+            status, s, timings = one_http_timed(session, url, args, seed)
         else:
-            status, s, _ = one_http(session, url, args, seed)
-            local_default.append(one_local(backend, args, other_seed, default_threads))
-            local.append(one_local(backend, args, seed, replica_threads))
+            status, s, timings = one_http_timed(session, url, args, seed)
+            local_default.append(one_local(backend, args, other_seed, default_threads)[0])
+            mine = one_local(backend, args, seed, replica_threads)
         if status != 200:
             raise SystemExit(f"request {i} got HTTP {status}")
         http.append(s)
+        http_timings.append(timings | {"wall": s})
+        local.append(mine[0])
+        local_timings.append(mine[1] | {"wall": mine[0]})
     p50_http, p50_local = statistics.median(http), statistics.median(local)
     return {
+        "stages_p50_s": stage_medians(http_timings, local_timings),
         "http_s": http,
         "local_s": local,
         "p50_http_s": p50_http,
@@ -266,6 +294,9 @@ def main() -> int:
         f"{s['p50_local_s']:.3f} s | overhead {100 * s['overhead']:+.1f}%  ({args.single} rounds)"
     )
     print(f"median of the rounds' HTTP/in-process ratios: {s['median_round_ratio']:.3f}")
+    print("per stage, p50 s (graph: the server's own timings):")
+    for stage, both in s["stages_p50_s"].items():
+        print(f"  {stage:>10} graph {both['graph']:.3f}  in-process {both['in_process']:.3f}")
     print(
         f"in-process with torch's default {s['default_threads']} threads (producer demo): p50 "
         f"{s['p50_local_default_threads_s']:.3f} s"

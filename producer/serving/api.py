@@ -49,7 +49,7 @@ from producer.serving.schemas import (
     RenderRequest,
     RoleName,
 )
-from producer.serving.store import ResultStore, StoredResult
+from producer.serving.store import PendingResult, ResultStore, StoredResult
 
 __all__ = ["create_api"]
 
@@ -164,8 +164,19 @@ def create_api(backend: Backend, args: ServeArgs, store: ResultStore | None = No
                 limits.max_upload_seconds,
             )
             with inflight:
-                produced = await backend.produce(job)
-            body = await asyncio.to_thread(_store_production, store, job, produced, backend)
+                # The result folder opens first so the stems can be written while the mix is
+                # still being written and rendered; a failure or timeout gives it up.
+                pending = await asyncio.to_thread(store.begin)
+                try:
+                    produced = await backend.produce(
+                        job, on_stems=lambda stems: _write_stems(pending, stems, backend)
+                    )
+                    body = await asyncio.to_thread(
+                        _store_production, pending, job, produced, backend.sample_rate
+                    )
+                except BaseException:
+                    pending.abort()  # returns at once: the folder goes after its writes
+                    raise
             await asyncio.to_thread(store.maybe_sweep, args.store.sweep_interval_s)
             return body
 
@@ -335,16 +346,20 @@ def _stem_infos(result_id: str, plan: ProductionPlan, stems: dict) -> list[dict[
     ]
 
 
-def _store_production(store: ResultStore, job: ProduceJob, produced: Produced, backend) -> dict:
-    from producer.serving.store import new_result_id
+def _write_stems(pending: PendingResult, stems: dict, backend) -> None:
+    pending.write_stems({role: stem.audio for role, stem in stems.items()}, backend.sample_rate)
 
-    result_id = new_result_id()
+
+def _store_production(
+    pending: PendingResult, job: ProduceJob, produced: Produced, rate: int
+) -> dict:
+    result_id = pending.id
     sel = produced.selection
     record = {
         "parent_id": None,
         "prompt": job.prompt,
         "seed": job.seed,
-        "duration_s": round(sel.master.shape[1] / backend.sample_rate, 3),
+        "duration_s": round(sel.master.shape[1] / rate, 3),
         "plan": produced.plan.model_dump(mode="json"),
         "script": sel.script,
         "quality": sel.quality.model_dump(mode="json"),
@@ -353,8 +368,9 @@ def _store_production(store: ResultStore, job: ProduceJob, produced: Produced, b
         "master_url": f"/v1/results/{result_id}/master.wav",
         "timings_s": {k: round(v, 3) for k, v in produced.timings.items()},
     }
-    audio = {role: stem.audio for role, stem in produced.stems.items()}
-    stored = store.put(record, sel.master, backend.sample_rate, audio, result_id=result_id)
+    if not pending.roles:  # a backend that did not hand the stems over early
+        pending.write_stems({role: stem.audio for role, stem in produced.stems.items()}, rate)
+    stored = pending.commit(record, sel.master, rate)
     return _body(stored.record)
 
 

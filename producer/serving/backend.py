@@ -8,6 +8,7 @@ stages are `producer.serving.stages`, which call `producer.pipeline`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -17,7 +18,10 @@ from producer.generators.events import Stem
 from producer.pipeline import Selection
 from producer.plan import ProductionPlan
 
-__all__ = ["Backend", "ProduceJob", "Produced"]
+__all__ = ["Backend", "ProduceJob", "Produced", "StemsReady"]
+
+# Called with a production's stems the moment they are made; must return at once.
+StemsReady = Callable[[dict[str, Stem]], None]
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,10 @@ class Backend(Protocol):
 
     async def plan(self, prompt: str, duration: float) -> ProductionPlan: ...
 
-    async def produce(self, job: ProduceJob) -> Produced: ...
+    async def produce(self, job: ProduceJob, on_stems: StemsReady | None = None) -> Produced:
+        """Run the production; `on_stems` is called with the stems as soon as they exist (the
+        route starts writing them to the store while the mix is written and rendered)."""
+        ...
 
     async def render(
         self, script: str, stems: dict[str, np.ndarray], plan: ProductionPlan, prompt: str

@@ -10,9 +10,10 @@ fetches its input straight from the replica that made it:
     written  = writer.write(stems, prompt, candidates, seed)
     selected = renderer.render_and_score(written, stems, plan, prompt)
 
-The ingress awaits the small results (plan, scripts) and, at the end, the stems and the chosen
-master, which it writes to the result store. Nothing blocks its event loop: handlers `await`,
-file work runs in threads. A request past its time limit cancels every call still in flight.
+The ingress awaits the plan, then the stems — which the route starts writing to the result
+store while the writer and the renderer work — and at the end the chosen master. Nothing
+blocks its event loop: handlers `await`, file work runs in threads. A request past its time
+limit cancels every call still in flight.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ray.serve.handle import DeploymentHandle, DeploymentResponse
 
 from producer.pipeline import Selection
 from producer.plan import ProductionPlan
-from producer.serving.backend import Produced, ProduceJob
+from producer.serving.backend import Produced, ProduceJob, StemsReady
 from producer.serving.config import ServeArgs
 
 __all__ = ["Ingress"]
@@ -83,7 +84,7 @@ class Ingress:
         async with _Calls(response):
             return await response
 
-    async def produce(self, job: ProduceJob) -> Produced:
+    async def produce(self, job: ProduceJob, on_stems: StemsReady | None = None) -> Produced:
         started = time.perf_counter()
         song = None
         if job.upload is not None:
@@ -100,6 +101,8 @@ class Ingress:
             timings["plan"] = time.perf_counter() - started
             stems_value = await stems
             timings["generate"] = time.perf_counter() - started - timings["plan"]
+            if on_stems is not None:  # the store writes them while the writer works
+                on_stems(stems_value)
             await written
             timings["write"] = time.perf_counter() - started - timings["plan"] - timings["generate"]
             selection: Selection = await selected

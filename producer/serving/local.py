@@ -18,7 +18,7 @@ import numpy as np
 
 from producer.pipeline import Producer, Selection
 from producer.plan import ProductionPlan
-from producer.serving.backend import Produced, ProduceJob
+from producer.serving.backend import Produced, ProduceJob, StemsReady
 from producer.serving.config import ServeArgs
 from producer.serving.stages import (
     GenerateStage,
@@ -48,7 +48,7 @@ class LocalBackend:
     async def plan(self, prompt: str, duration: float) -> ProductionPlan:
         return await asyncio.to_thread(self.planner.plan, prompt, None, duration)
 
-    async def produce(self, job: ProduceJob) -> Produced:
+    async def produce(self, job: ProduceJob, on_stems: StemsReady | None = None) -> Produced:
         started = time.perf_counter()
         song = None
         if job.upload is not None:
@@ -67,6 +67,8 @@ class LocalBackend:
         t = time.perf_counter()
         stems = await asyncio.to_thread(self.generator.generate, plan, song, job.seed)
         timings["generate"] = time.perf_counter() - t
+        if on_stems is not None:
+            on_stems(stems)
         t = time.perf_counter()
         written = await asyncio.to_thread(
             self.writer.write, stems, job.prompt, job.candidates, job.seed

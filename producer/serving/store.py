@@ -6,7 +6,9 @@
                                     bit for bit)
 
 A result is written into a hidden `.tmp-<id>` folder and renamed into place in one step, so a
-reader never sees half a result. Ids are 32 hex digits from `secrets`; anything else is refused
+reader never sees half a result. Its stems may start writing before the rest of it exists
+(`ResultStore.begin` → `PendingResult`): a production's stems go to disk while its mix is still
+being written and rendered. Ids are 32 hex digits from `secrets`; anything else is refused
 before it touches a path, and stem names must be known roles, so no request can name a file
 outside the store. Results expire `ttl_s` after they were made: they read as missing from then
 on, and `sweep` deletes them (and any temp folder a crash left behind).
@@ -31,7 +33,7 @@ import numpy as np
 from producer.plan import ROLES
 from producer.serving.errors import NotFoundError
 
-__all__ = ["ResultStore", "StoredResult", "new_result_id"]
+__all__ = ["PendingResult", "ResultStore", "StoredResult", "new_result_id"]
 
 _ID = re.compile(r"[0-9a-f]{32}")
 _RECORD = "result.json"
@@ -92,6 +94,13 @@ class ResultStore:
 
     # ------------------------------------------------------------------ writing
 
+    def begin(self, result_id: str | None = None) -> PendingResult:
+        """A result being written: add its stems as soon as they exist (they are written in
+        the background while the rest of the production runs), then `commit` it."""
+        result_id = result_id or new_result_id()
+        _check_id(result_id)
+        return PendingResult(self, result_id)
+
     def put(
         self,
         record: Mapping[str, Any],
@@ -104,50 +113,18 @@ class ResultStore:
     ) -> StoredResult:
         """Store a result and return it. Stems are `stems` arrays, or the files of `stems_from`
         (a re-render of that result: hard-linked where the file system allows)."""
-        from producer.audio.io import save_audio
-
         if (stems is None) == (stems_from is None):
             raise ValueError("give exactly one of stems and stems_from")
-        result_id = result_id or new_result_id()
-        _check_id(result_id)
-        roles = list(stems) if stems is not None else stems_from.roles
-        unknown = [r for r in roles if r not in ROLES]
-        if unknown:
-            raise ValueError(f"unknown stem roles {unknown}")
-        now = self._clock()
-        full = {
-            **record,
-            "id": result_id,
-            "created_at": now,
-            "expires_at": now + self.ttl_s,
-            "sample_rate": int(sample_rate),
-            "stem_roles": roles,
-        }
-        tmp = self.root / f"{_TMP}{result_id}"
-        final = self.root / result_id
-        writes: list[Future] = []
+        pending = self.begin(result_id)
         try:
-            (tmp / _STEMS).mkdir(parents=True)
-            writes.append(_WRITERS.submit(save_audio, tmp / _MASTER, master, sample_rate))
-            for role in roles:
-                target = tmp / _STEMS / f"{role}.wav"
-                if stems is not None:
-                    writes.append(
-                        _WRITERS.submit(
-                            save_audio, target, stems[role], sample_rate, subtype="FLOAT"
-                        )
-                    )
-                else:
-                    _link_or_copy(stems_from.stem_path(role), target)
-            for write in writes:  # every file written before the folder is renamed into place
-                write.result()
-            (tmp / _RECORD).write_text(json.dumps(full, indent=1, allow_nan=False))
-            os.rename(tmp, final)  # one step: readers see all of it or nothing
+            if stems is not None:
+                pending.write_stems(stems, sample_rate)
+            else:
+                pending.link_stems(stems_from)
+            return pending.commit(record, master, sample_rate)
         except BaseException:
-            wait(writes)  # no write still running into the folder about to be removed
-            shutil.rmtree(tmp, ignore_errors=True)
+            pending.abort()
             raise
-        return StoredResult(result_id, final, full)
 
     # ------------------------------------------------------------------ reading
 
@@ -210,6 +187,104 @@ class ResultStore:
 
     def _missing(self, result_id: str) -> str:
         return f"no result '{result_id}' (results are kept {self.ttl_s:g} s after they are made)"
+
+
+class PendingResult:
+    """A result under construction in its hidden temp folder (`ResultStore.begin`).
+
+    Stem files start writing the moment `write_stems` is called and run beside whatever the
+    caller does next (the Serve ingress hands the stems over while the writer and the renderer
+    still work, so only the master is written after the last stage). `commit` waits for them,
+    writes the master and the record, and renames the folder into place in one step; `abort`
+    (or a failed commit) removes the folder once no write is running into it any more.
+    """
+
+    def __init__(self, store: ResultStore, result_id: str):
+        self.store = store
+        self.id = result_id
+        self.tmp = store.root / f"{_TMP}{result_id}"
+        self.roles: list[str] = []
+        self._writes: list[Future] = []
+        self._done = False
+        (self.tmp / _STEMS).mkdir(parents=True)
+
+    def write_stems(self, stems: Mapping[str, np.ndarray], sample_rate: int) -> None:
+        """Start writing these stems (32-bit float WAV); returns at once."""
+        from producer.audio.io import save_audio
+
+        self._add_roles(list(stems))
+        self._rate = int(sample_rate)
+        for role, audio in stems.items():
+            target = self.tmp / _STEMS / f"{role}.wav"
+            self._writes.append(
+                _WRITERS.submit(save_audio, target, audio, sample_rate, subtype="FLOAT")
+            )
+
+    def link_stems(self, source: StoredResult) -> None:
+        """Take the stems of a stored result (a re-render): hard links where possible."""
+        self._add_roles(source.roles)
+        for role in source.roles:
+            _link_or_copy(source.stem_path(role), self.tmp / _STEMS / f"{role}.wav")
+
+    def commit(
+        self, record: Mapping[str, Any], master: np.ndarray, sample_rate: int
+    ) -> StoredResult:
+        """Write the master and the record, wait for the stems, rename into place. A failure
+        removes the temp folder and raises."""
+        from producer.audio.io import save_audio
+
+        if self._done:
+            raise RuntimeError(f"result {self.id} was already committed or aborted")
+        if getattr(self, "_rate", sample_rate) != int(sample_rate):
+            raise ValueError(f"stems at {self._rate} Hz but the master at {sample_rate} Hz")
+        now = self.store._clock()
+        full = {
+            **record,
+            "id": self.id,
+            "created_at": now,
+            "expires_at": now + self.store.ttl_s,
+            "sample_rate": int(sample_rate),
+            "stem_roles": self.roles,
+        }
+        final = self.store.root / self.id
+        try:
+            save_audio(self.tmp / _MASTER, master, sample_rate)
+            for write in self._writes:  # every file written before the folder is renamed
+                write.result()
+            (self.tmp / _RECORD).write_text(json.dumps(full, indent=1, allow_nan=False))
+            os.rename(self.tmp, final)  # one step: readers see all of it or nothing
+        except BaseException:
+            self.abort(wait_writes=True)
+            raise
+        self._done = True
+        return StoredResult(self.id, final, full)
+
+    def abort(self, wait_writes: bool = False) -> None:
+        """Give the result up: its folder goes once the writes into it have finished. Without
+        `wait_writes` this returns at once (safe from an event loop or a cancelled task)."""
+        if self._done:
+            return
+        self._done = True
+        writes, tmp = list(self._writes), self.tmp
+
+        def remove() -> None:
+            wait(writes)  # no write still running into the folder about to be removed
+            shutil.rmtree(tmp, ignore_errors=True)
+
+        if wait_writes or not writes:
+            remove()
+        else:
+            # Queued behind the writes it waits for (first in, first out): cannot deadlock.
+            _WRITERS.submit(remove)
+
+    def _add_roles(self, roles: list[str]) -> None:
+        unknown = [r for r in roles if r not in ROLES]
+        if unknown:
+            raise ValueError(f"unknown stem roles {unknown}")
+        clash = [r for r in roles if r in self.roles]
+        if clash:
+            raise ValueError(f"stems {clash} were given twice")
+        self.roles.extend(roles)
 
 
 def _check_id(result_id: str) -> None:

@@ -269,6 +269,37 @@ def test_a_request_over_its_time_limit_is_504(make_client):
     assert "0.01 s" in assert_error(response, 504, "RequestTimeoutError")["error"]["message"]
 
 
+def test_a_production_that_fails_after_its_stems_were_written_leaves_no_files(
+    make_client, local_backend, tmp_path, monkeypatch
+):
+    import time
+
+    from producer.errors import ProducerError
+
+    store = tmp_path / "results"
+    seen = []
+
+    def broken(written, stems, plan, prompt):
+        for _ in range(100):  # the stems' files appear while the later stages run
+            seen[:] = sorted(p.name for p in store.glob(".tmp-*/stems/*.wav"))
+            if len(seen) == len(stems):
+                break
+            time.sleep(0.02)
+        raise ProducerError("the renderer broke")
+
+    # The stems are handed to the store before the renderer runs; its failure must take them
+    # away again (the folder goes once their writes finish).
+    monkeypatch.setattr(local_backend.renderer, "render_and_score", broken)
+    response = make_client().post("/v1/produce", data=BEAT)
+    assert "the renderer broke" in assert_error(response, 400)["error"]["message"]
+    assert seen and all(name.endswith(".wav") for name in seen)
+    for _ in range(100):
+        if not any(store.iterdir()):
+            break
+        time.sleep(0.05)
+    assert list(store.iterdir()) == []
+
+
 def test_over_the_inflight_limit_is_503_with_retry_after(local_backend, tmp_path):
     import httpx2
 

@@ -3,8 +3,10 @@ flight at the kill fail with a JSON 503 (never a hang, never a traceback), and t
 after it succeed.
 
 It runs on the package's shared `producer serve` (conftest.py), after the server's other tests
-(the collection hook there puts it last). The replica's process, found among the server's
-children by its title (`ray::ServeReplica:<app>:<deployment>`), is killed with SIGKILL.
+(the collection hook there puts it last). The victim is the Writer, the longest stage (token by
+token decoding): its process, found among the server's children by its title
+(`ray::ServeReplica:<app>:<deployment>`), is killed with SIGKILL at a moment it is burning CPU,
+that is, in the middle of a request, so the kill lands on work in flight.
 """
 
 from __future__ import annotations
@@ -22,8 +24,25 @@ pytestmark = pytest.mark.slow
 FORM = {"prompt": "boom bap beat", "duration": 0.5, "candidates": 1}  # the smallest production
 CLIENT_TIMEOUT_S = 60  # a client that waits longer than this has hung
 CLIENTS = 3  # below local.yaml's max_inflight (4): no overload 503s to tell apart
-VICTIM = "Generator"  # mid-chain, and quick to restart (no model to load)
+VICTIM = "Writer"  # mid-chain, and busy for most of each request: a kill lands on one
 RECOVERY_TIMEOUT_S = 180
+
+
+def wait_until_busy(pid: int, timeout_s: float = 60.0) -> bool:
+    """Wait until the process uses over half a core in two 0.2 s windows running (it is
+    decoding a request, not idling between health checks); False if it never does."""
+    import psutil
+
+    proc = psutil.Process(pid)
+    busy, last = 0, sum(proc.cpu_times()[:2])
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = sum(proc.cpu_times()[:2])
+        busy, last = (busy + 1 if now - last > 0.1 else 0), now
+        if busy >= 2:
+            return True
+    return False
 
 
 def replicas(served, deployment: str, app: str = "producer") -> dict[int, str]:
@@ -77,6 +96,7 @@ def test_a_replica_killed_under_load_is_replaced_and_no_client_hangs(served):
     deadline = time.monotonic() + 60
     while sum(len(c.answers) for c in clients) < CLIENTS and time.monotonic() < deadline:
         time.sleep(0.2)  # load is on: every client has had an answer
+    assert wait_until_busy(victim), f"the {VICTIM} never got to work under load"
     killed_at = time.monotonic()
     os.kill(victim, signal.SIGKILL)  # the replica's process dies, as in a crash or OOM kill
 
@@ -109,6 +129,9 @@ def test_a_replica_killed_under_load_is_replaced_and_no_client_hangs(served):
             assert kind.startswith("application/json"), body
             assert body["error"]["status"] == 503 and "Traceback" not in str(body)
     assert codes.count(200) >= CLIENTS
+    # The request the victim was working on was in flight at the kill: it got the 503.
+    in_flight = [a for a in answers if a[0] < killed_at < a[1]]
+    assert any(a[2] == 503 for a in in_flight), [a[2] for a in in_flight]
 
     # After it: every request succeeds, and its master can be downloaded.
     for seed in range(3):

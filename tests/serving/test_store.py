@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 import pytest
@@ -128,3 +129,59 @@ def test_a_rerender_shares_the_stems_of_its_parent(tmp_path):
     a, b = parent.stem_path("drums").stat(), child.stem_path("drums").stat()
     assert (a.st_ino, a.st_dev) == (b.st_ino, b.st_dev)  # hard-linked, not copied
     np.testing.assert_array_equal(store.load_stems(child)["bass"], audio(seed=2))
+
+
+def test_stems_written_early_stay_hidden_until_the_result_is_committed(tmp_path):
+    store = ResultStore(tmp_path, ttl_s=60)
+    pending = store.begin()
+    pending.write_stems({"drums": audio(seed=1), "bass": audio(seed=2)}, SR)
+    with pytest.raises(NotFoundError):  # stems on their way, but no result yet
+        store.get(pending.id)
+    assert [p.name for p in tmp_path.iterdir()] == [f".tmp-{pending.id}"]
+    stored = pending.commit({"prompt": "p"}, audio(seed=0), SR)
+    found = store.get(pending.id)
+    assert found.roles == ["drums", "bass"] == stored.roles
+    np.testing.assert_array_equal(store.load_stems(found)["bass"], audio(seed=2))
+    assert [p.name for p in tmp_path.iterdir()] == [pending.id]
+    with pytest.raises(RuntimeError, match="already committed"):
+        pending.commit({"prompt": "p"}, audio(), SR)
+
+
+def test_an_aborted_result_is_removed_once_its_stem_writes_finish(tmp_path):
+    store = ResultStore(tmp_path, ttl_s=60)
+    pending = store.begin()
+    long = {role: audio(seconds=20, seed=i) for i, role in enumerate(["drums", "bass", "melody"])}
+    pending.write_stems(long, SR)
+    pending.abort()  # returns at once, while the writes may still run
+    for _ in range(200):
+        if not any(tmp_path.iterdir()):
+            break
+        time.sleep(0.05)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(RuntimeError, match="already committed or aborted"):
+        pending.commit({"prompt": "p"}, audio(), SR)
+
+
+def test_a_bad_master_at_commit_removes_the_early_stems_too(tmp_path):
+    store = ResultStore(tmp_path, ttl_s=60)
+    pending = store.begin()
+    pending.write_stems({"drums": audio()}, SR)
+    bad = audio()
+    bad[0, 3] = np.nan
+    with pytest.raises(AudioInputError, match="NaN"):
+        pending.commit({"prompt": "p"}, bad, SR)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_pending_results_refuse_unknown_or_repeated_roles_and_mismatched_rates(tmp_path):
+    store = ResultStore(tmp_path, ttl_s=60)
+    pending = store.begin()
+    with pytest.raises(ValueError, match="unknown stem roles"):
+        pending.write_stems({"kazoo": audio()}, SR)
+    pending.write_stems({"drums": audio()}, SR)
+    with pytest.raises(ValueError, match="given twice"):
+        pending.write_stems({"drums": audio()}, SR)
+    with pytest.raises(ValueError, match="48000 Hz"):
+        pending.commit({"prompt": "p"}, audio(), 48000)
+    pending.abort(wait_writes=True)
+    assert list(tmp_path.iterdir()) == []
