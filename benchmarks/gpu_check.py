@@ -1050,6 +1050,12 @@ def check_fused_adam(ctx: Ctx) -> None:
         raise RuntimeError("CUDA is not available")
     from deepspeed.ops.op_builder import FusedAdamBuilder
 
+    from ray_jobs.train import deepspeed_arch_list
+
+    arch = os.environ.get("TORCH_CUDA_ARCH_LIST", "")
+    ctx.figures["TORCH_CUDA_ARCH_LIST"] = arch
+    if arch.strip():  # as the train job's workers do: DeepSpeed cannot parse "9.0a"
+        os.environ["TORCH_CUDA_ARCH_LIST"] = deepspeed_arch_list(arch)
     t0 = time.perf_counter()
     FusedAdamBuilder().load()
     ctx.figures["build_s"] = round(time.perf_counter() - t0, 1)

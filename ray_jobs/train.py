@@ -269,6 +269,8 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
 
     if device.type == "cpu":
         _skip_cpu_shm_op()
+    else:
+        _arch_list_for_deepspeed(say=rank == 0)
     model = build_model(job, device)
     engine, _, _, _ = deepspeed.initialize(
         model=model,
@@ -408,6 +410,38 @@ def _skip_cpu_shm_op() -> None:
     import deepspeed.ops
 
     deepspeed.ops.__compatible_ops__["deepspeed_shm_comm"] = False
+
+
+def deepspeed_arch_list(value: str) -> str:
+    """TORCH_CUDA_ARCH_LIST as DeepSpeed's JIT op builder can read it.
+
+    torch accepts arch-specific entries such as "9.0a" (Hopper's wgmma) and "10.0f"; DeepSpeed
+    0.19 sorts the entries with int() on each part and fails on them ("invalid literal for
+    int(): '0a'") before compiling FusedAdam. Its ops use none of those instructions, so the
+    suffix is dropped; "+PTX" and the order are kept, duplicates go.
+    """
+    out: list[str] = []
+    for entry in value.replace(" ", ";").split(";"):
+        base, plus, ptx = entry.strip().partition("+")
+        if not base:
+            continue
+        major, _, minor = base.partition(".")
+        minor = minor.rstrip("abcdefghijklmnopqrstuvwxyz")
+        fixed = f"{major}.{minor}" if minor else major
+        fixed += plus + ptx
+        if fixed not in out:
+            out.append(fixed)
+    return ";".join(out)
+
+
+def _arch_list_for_deepspeed(say: bool) -> None:
+    """Rewrite this worker's TORCH_CUDA_ARCH_LIST for DeepSpeed (see `deepspeed_arch_list`)."""
+    value = os.environ.get("TORCH_CUDA_ARCH_LIST", "")
+    fixed = deepspeed_arch_list(value)
+    if value.strip() and fixed != value:
+        os.environ["TORCH_CUDA_ARCH_LIST"] = fixed
+        if say:
+            _say(f"TORCH_CUDA_ARCH_LIST {value!r} → {fixed!r} for DeepSpeed's op builder")
 
 
 def _decode(table) -> list[dict[str, Any]]:

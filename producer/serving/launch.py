@@ -149,7 +149,7 @@ def start(
         failed = [(n, a) for n, a in apps.items() if a is not None and a.status == "DEPLOY_FAILED"]
         if failed:
             name, app = failed[0]
-            raise ProducerError(f"application '{name}' failed to deploy: {_one_line(app.message)}")
+            raise ProducerError(f"application '{name}' failed to deploy: {_failure(app)}")
         if all(a is not None and a.status == "RUNNING" for a in apps.values()):
             return url_of(config)
         line = _progress(apps)
@@ -177,6 +177,15 @@ def _progress(apps: dict[str, Any]) -> str:
         up = [d for d, s in app.deployments.items() if s.status == "HEALTHY"]
         parts.append(f"{name}: {app.status}, {len(up)}/{len(app.deployments)} deployments up")
     return "; ".join(parts)
+
+
+def _failure(app: Any) -> str:
+    """Why an application failed: the failing deployment's own error (a replica's constructor
+    raising, say) rather than the application's "Failed to update the deployments [...]"."""
+    for name, deployment in app.deployments.items():
+        if deployment.status in ("UNHEALTHY", "DEPLOY_FAILED") and deployment.message:
+            return f"{name}: {_one_line(deployment.message)}"
+    return _one_line(app.message)
 
 
 def _first(err) -> str:

@@ -375,3 +375,22 @@ def test_preprocess_cli_without_config_or_folders_is_a_usage_error(capsys):
         main([])
     assert exit_info.value.code == 2
     assert "--config" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("value", "fixed"),
+    [
+        ("9.0a", "9.0"),
+        ("8.0 9.0a 10.0f+PTX", "8.0;9.0;10.0+PTX"),
+        ("9.0;9.0a", "9.0"),
+        ("7.5;8.6+PTX", "7.5;8.6+PTX"),
+        ("", ""),
+    ],
+)
+def test_arch_lists_deepspeed_cannot_parse_are_rewritten(value, fixed):
+    from ray_jobs.train import deepspeed_arch_list
+
+    assert deepspeed_arch_list(value) == fixed
+    # What DeepSpeed's JIT builder does with the list must now work.
+    for cc in filter(None, fixed.split(";")):
+        tuple(int(part.split("+")[0]) for part in cc.split("."))

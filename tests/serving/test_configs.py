@@ -109,3 +109,43 @@ def test_a_bad_config_is_one_line_naming_the_field(tmp_path, change, message):
 def test_an_unreadable_config_is_one_line(tmp_path):
     with pytest.raises(ProducerError, match="cannot read the serve config"):
         load_config(tmp_path / "missing.yaml")
+
+
+def test_a_failed_deployment_is_reported_with_its_own_error():
+    """Serve says "Failed to update the deployments ['Generator']"; the user needs the replica's
+    own exception (seen on a GPU box without libGL: DawDreamer could not load)."""
+    from ray.serve._private.common import DeploymentStatusTrigger
+    from ray.serve.schema import (
+        ApplicationStatus,
+        ApplicationStatusOverview,
+        DeploymentStatus,
+        DeploymentStatusOverview,
+    )
+
+    from producer.serving.launch import _failure
+
+    def deployment(status, message=""):
+        trigger = DeploymentStatusTrigger.CONFIG_UPDATE_STARTED
+        return DeploymentStatusOverview(status, trigger, {}, message)
+
+    crash = (
+        "The deployment failed to start 3 times in a row. See controller logs for details. "
+        'Error:\nTraceback (most recent call last):\n  File "x.py", line 1, in <module>\n'
+        "producer.errors.RenderError: DawDreamer failed to start: libGL.so.1: cannot open"
+    )
+    app = ApplicationStatusOverview(
+        ApplicationStatus.DEPLOY_FAILED,
+        "Failed to update the deployments ['Generator'].",
+        0.0,
+        {
+            "Planner": deployment(DeploymentStatus.HEALTHY),
+            "Generator": deployment(DeploymentStatus.DEPLOY_FAILED, crash),
+        },
+    )
+    assert _failure(app) == (
+        "Generator: producer.errors.RenderError: DawDreamer failed to start: libGL.so.1: "
+        "cannot open"
+    )
+    healthy = {"Planner": deployment(DeploymentStatus.HEALTHY)}
+    app = ApplicationStatusOverview(ApplicationStatus.DEPLOY_FAILED, "import failed", 0.0, healthy)
+    assert _failure(app) == "import failed"
