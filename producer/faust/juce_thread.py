@@ -57,7 +57,7 @@ class JuceThread:
         try:
             probe()
         except Exception as exc:  # reported to every caller, not raised in this thread
-            self._error = f"DawDreamer failed to start: {exc}"
+            self._error = f"DawDreamer failed to start: {exc}{_hint(exc)}"
         finally:
             self._ready.set()
         while True:
@@ -100,3 +100,12 @@ def _forget_after_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+def _hint(exc: Exception) -> str:
+    """What to do when DawDreamer's own shared libraries are missing (a bare GPU image: JUCE
+    links libGL and the X11 client library even when nothing is drawn)."""
+    text = str(exc)
+    if "libGL.so" in text or "libX11.so" in text:
+        return " (install the system's OpenGL and X11 client libraries: apt-get install libgl1)"
+    return ""

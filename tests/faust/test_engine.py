@@ -295,3 +295,23 @@ def test_juce_thread_runs_calls_in_order_and_relays_errors():
     assert worker.call(lambda a, b: a + b, 2, 3) == 5
     with pytest.raises(ZeroDivisionError):
         worker.call(lambda: 1 / 0)
+
+
+def test_dawdreamer_missing_its_system_libraries_says_what_to_install():
+    """Seen on a bare GPU image: `import dawdreamer` fails on libGL.so.1; every render then
+    fails with one line that names the fix."""
+    from producer.errors import RenderError
+    from producer.faust.juce_thread import JuceThread
+
+    def probe():
+        raise ImportError("libGL.so.1: cannot open shared object file: No such file or directory")
+
+    thread = JuceThread(probe)
+    with pytest.raises(RenderError, match=r"libGL\.so\.1.*apt-get install libgl1"):
+        thread.call(print)
+
+    def other():
+        raise OSError("boom")
+
+    with pytest.raises(RenderError, match=r"DawDreamer failed to start: boom$"):  # no hint
+        JuceThread(other).call(print)
