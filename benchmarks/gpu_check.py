@@ -480,31 +480,6 @@ def child_main(args) -> int:
 # ---------------------------------------------------------------------------- setup
 
 
-def tiny_bert(path: Path) -> Path:
-    """A 2-layer, width-32 BERT with a word-level vocabulary (as tests/models/test_unified.py):
-    the text encoder of the tiny checkpoint, so the 88 MB MiniLM is not needed."""
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    words += ["dark", "trap", "beat", "at", "140", "bpm", "with", "heavy", "808s"]
-    words += ["lofi", "chill", "drill", "boom", "bap", "g", "funk"]
-    path.mkdir(parents=True, exist_ok=True)
-    vocab = path / "vocab.txt"
-    vocab.write_text("\n".join(words) + "\n")
-    tokenizer = BertTokenizerFast(vocab_file=str(vocab))
-    config = BertConfig(
-        vocab_size=len(words),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-    )
-    BertModel(config).save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
-
-
 def check_setup(ctx: Ctx) -> None:
     import torch
 
@@ -512,6 +487,7 @@ def check_setup(ctx: Ctx) -> None:
     from producer.models.config import preset
     from producer.models.unified import UnifiedProducerModel
     from tests.audio.tiny_demucs import tiny_htdemucs
+    from tests.tiny_models import tiny_bert
 
     with ctx.step("tiny_bert"):
         torch.manual_seed(0)

@@ -10,6 +10,7 @@ from producer.errors import ModelNotFoundError, ProducerError
 from producer.faust.engine import program_io
 from producer.faust.validate import validate
 from producer.models.unified import UnifiedProducerModel
+from tests.tiny_models import tiny_bert
 from tests.training.conftest import CORPUS_SR, debug_model
 
 
@@ -123,43 +124,6 @@ def test_unknown_models_give_one_line(tmp_path):
         UnifiedProducerModel.from_pretrained(tmp_path / "nothing")
 
 
-def _tiny_bert(path):
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    words = [
-        "[PAD]",
-        "[UNK]",
-        "[CLS]",
-        "[SEP]",
-        "[MASK]",
-        "dark",
-        "trap",
-        "beat",
-        "lofi",
-        "chill",
-        "drill",
-        "boom",
-        "bap",
-        "g",
-        "funk",
-    ]
-    vocab = path / "vocab.txt"
-    path.mkdir()
-    vocab.write_text("\n".join(words) + "\n")
-    tok = BertTokenizerFast(vocab_file=str(vocab))
-    cfg = BertConfig(
-        vocab_size=len(words),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-    )
-    BertModel(cfg).save_pretrained(path)
-    tok.save_pretrained(path)
-    return path
-
-
 def _tiny_mistral_bpe(path):
     """A hub-style causal LM with a byte-level BPE tokenizer (not the project's own)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -197,7 +161,7 @@ def _tiny_mistral_bpe(path):
 
 def test_hub_style_local_checkpoints_load_by_path(tmp_path):
     """A tiny BERT and a tiny Mistral with its own BPE tokenizer, saved like hub models."""
-    bert = _tiny_bert(tmp_path / "bert")
+    bert = tiny_bert(tmp_path / "bert")
     lm = _tiny_mistral_bpe(tmp_path / "mistral")
     torch.manual_seed(0)
     from producer.models.config import preset

@@ -14,6 +14,7 @@ import torch
 
 from producer.errors import ModelNotFoundError
 from producer.modules.text_encoder import TextEncoder, resolve_text_model
+from tests.tiny_models import tiny_bert
 
 WORDS = [
     "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "the", "dark", "trap", "beat", "lo", "##fi",
@@ -25,22 +26,7 @@ WORDS = [
 @pytest.fixture(scope="module")
 def tiny_dir(tmp_path_factory) -> Path:
     """A hub-style checkpoint folder: config.json, model.safetensors, tokenizer files."""
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    out = tmp_path_factory.mktemp("tiny-bert")
-    tokenizer = BertTokenizerFast(vocab={w: i for i, w in enumerate(WORDS)})
-    config = BertConfig(
-        vocab_size=len(WORDS),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-    )
-    torch.manual_seed(0)
-    BertModel(config).save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return out
+    return tiny_bert(tmp_path_factory.mktemp("tiny-bert"), WORDS)
 
 
 @pytest.fixture
