@@ -254,14 +254,19 @@ def _spawn(args, name: str, work: Path, extra: dict | None = None):
     return _RUNNING[-1]
 
 
-def _run_child(args, name: str, work: Path, limit: float, extra: dict) -> dict[str, Any]:
-    proc, _, t0 = _spawn(args, name, work, extra)
-    timed_out = False
+def _wait_or_stop(proc: subprocess.Popen, limit: float) -> bool:
+    """Wait up to `limit` seconds for `proc`; stop it past that. True when it was stopped."""
     try:
         proc.wait(timeout=limit)
     except subprocess.TimeoutExpired:
-        timed_out = True
         _stop(proc)
+        return True
+    return False
+
+
+def _run_child(args, name: str, work: Path, limit: float, extra: dict) -> dict[str, Any]:
+    proc, _, t0 = _spawn(args, name, work, extra)
+    timed_out = _wait_or_stop(proc, limit)
     _cleanup_ray(work / f"ray_{name}")
     _RUNNING.remove((proc, name, t0))
     return _collect(name, work, proc.returncode, time.monotonic() - t0, timed_out, limit)
@@ -274,12 +279,7 @@ def _finish_build(build, work: Path, deadline: float) -> dict[str, Any]:
     wait = max(
         0.0, min(FUSED_ADAM_LIMIT - (time.monotonic() - t0), deadline - time.monotonic() - 100)
     )
-    timed_out = False
-    try:
-        proc.wait(timeout=wait)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _stop(proc)
+    timed_out = _wait_or_stop(proc, wait)
     _RUNNING.remove(build)
     result = _collect(name, work, proc.returncode, time.monotonic() - t0, timed_out, wait)
     _say(f"[fused_adam_build] {result['status']} after {result['seconds']:.1f} s")
