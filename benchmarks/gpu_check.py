@@ -516,6 +516,13 @@ def _version(dist: str) -> str | None:
         return None
 
 
+def _nvidia_smi(query: str) -> str:
+    """One `nvidia-smi --query-…` as CSV without a header (its error text when it fails)."""
+    cmd = ["nvidia-smi", query, "--format=csv,noheader"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+    return out.stdout.strip() or out.stderr.strip()
+
+
 def _nccl_version(torch) -> str | None:
     try:
         version = torch.cuda.nccl.version()
@@ -616,13 +623,7 @@ def check_env(ctx: Ctx) -> None:
         torch.cuda.synchronize()
         f["bf16_matmul_tflops_4096"] = round(2 * n**3 * reps / (time.perf_counter() - t0) / 1e12, 1)
     with ctx.step("nvidia_smi"):
-        out = subprocess.run(
-            ["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-        )
-        f["nvidia_smi"] = out.stdout.strip() or out.stderr.strip()
+        f["nvidia_smi"] = _nvidia_smi("--query-gpu=name,driver_version,memory.total")
     gpu = f.get("gpu", {})
     ctx.summary["gpu"] = (
         f"{gpu.get('name')} ({gpu.get('memory_gib')} GiB, cc {gpu.get('capability')})"
@@ -1002,13 +1003,7 @@ def check_serve(ctx: Ctx) -> None:
                 )
         if gpu:
             with ctx.step("nvidia_smi"):
-                out = subprocess.run(
-                    ["nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader"],
-                    capture_output=True,
-                    text=True,
-                    timeout=20,
-                )
-                ctx.figures["nvidia_smi_apps"] = out.stdout.strip() or out.stderr.strip()
+                ctx.figures["nvidia_smi_apps"] = _nvidia_smi("--query-compute-apps=pid,used_memory")
     finally:
         with contextlib.suppress(Exception):
             launch.stop()
