@@ -43,8 +43,8 @@ _RECORD = "result.json"
 _MASTER = "master.wav"
 _STEMS = "stems"
 _TMP = ".tmp-"
-# The master and the stems of a result are written side by side: libsndfile releases the GIL,
-# and on 2 cores five 20 s files take 69 ms against 116 ms one after another.
+
+
 def _lower_priority() -> None:
     """Store threads run at nice 10 (Linux: per thread): a production's stems are written while
     its mix is decoded, and the decoding should not wait for them."""
@@ -53,6 +53,8 @@ def _lower_priority() -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
+# The master and the stems of a result are written side by side: libsndfile releases the GIL,
+# and on 2 cores five 20 s files take 69 ms against 116 ms one after another.
 _WRITERS = ThreadPoolExecutor(
     max_workers=min(4, os.cpu_count() or 1),
     thread_name_prefix="store",
@@ -220,6 +222,7 @@ class PendingResult:
         self.tmp = store.root / f"{_TMP}{result_id}"
         self.roles: list[str] = []
         self._writes: list[Future] = []
+        self._rate: int | None = None  # the stems' sample rate, once some were given
         self._done = False
         (self.tmp / _STEMS).mkdir(parents=True)
 
@@ -250,7 +253,7 @@ class PendingResult:
 
         if self._done:
             raise RuntimeError(f"result {self.id} was already committed or aborted")
-        if getattr(self, "_rate", sample_rate) != int(sample_rate):
+        if self._rate is not None and self._rate != int(sample_rate):
             raise ValueError(f"stems at {self._rate} Hz but the master at {sample_rate} Hz")
         now = self.store._clock()
         full = {
