@@ -1,32 +1,44 @@
 """Text prompts for songs: many ways of asking for the same production.
 
-`make_prompt` writes a request such as "cook up a dark trap beat at 142 bpm in F minor, no
-melody" for a style, moods, an optional explicit tempo and key, and the roles to leave out.
-The synthetic corpus uses it to give every song a prompt, and the dataset uses it for songs
-whose metadata has none.
+`make_prompt` writes a request such as "cook up a dark trap beat at 142 bpm in F minor with
+heavy 808s, no melody" for a style, moods, an optional explicit tempo and key, and the roles
+the production has or leaves out. The synthetic corpus uses it to give every song a prompt, and
+the dataset uses it for songs whose metadata has none.
+
+Roles are named in three ways, each with the same words (`ROLE_WORDS`): described, for a role
+the production has ("with heavy 808s", "hard kicks and crispy hats", "808s, hats, keys");
+excluded ("no drums", "without the 808s", "leave the keys out", "drumless", "no drums or
+bass"); and restricted, naming exactly the roles the production has ("just drums and bass",
+"only 808s and hats", "strip it down to piano and drums"). Every role word appears in all
+three, so a word's bare presence says nothing about whether its role is in the production:
+the words around it do. Only a word naming a whole role (`EXCLUDABLE`, `OUT_WORDS`) is ever
+excluded, since "no hats" still has drums.
 
 Two phrasing sets. "train" is what the model learns from: many sentence shapes, synonyms per
 style, slang, word orders, lower-casing and the odd typo. "heldout" is for measuring
 generalisation: its sentence shapes, openers, nouns, slang and framings never occur in
 "train". What carries the label is shared, because a model can only learn it from words it has
-seen: the style names and their synonyms, the mood words, and the explicit tempo, key and
-exclusion phrases — all written so that `producer.models.prompt_rules.parse_prompt` recovers
-them ("140 bpm", "in Eb minor", "key of C#m", "no drums", "without the 808s", "drumless").
-Typos never touch those words.
+seen: the style names and their synonyms, the mood words, the explicit tempo and key, the role
+words, and the words that exclude or restrict ("no", "without the", "drop the", "just",
+"only", "nothing but"…) — tempo and key written so that
+`producer.models.prompt_rules.parse_prompt` recovers them ("140 bpm", "in Eb minor", "key of
+C#m"). Typos never touch those words.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 
 __all__ = [
     "EXCLUDABLE",
     "MOODS",
+    "OUT_WORDS",
     "PHRASINGS",
+    "ROLE_WORDS",
     "STYLE_MOODS",
     "STYLE_WORDS",
     "Phrasing",
@@ -90,18 +102,73 @@ STYLE_WORDS: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 
-#: Roles a prompt can ask to leave out, and the words that do it (shared by both sets; each
-#: is one that parse_prompt reads as an exclusion).
-EXCLUDABLE: dict[str, tuple[str, ...]] = {
-    "drums": ("no drums", "drumless", "without drums", "without the drums"),
-    "bass": (
-        "no bass", "no 808s", "no 808", "without bass", "without the bass", "without 808s",
-        "without the 808s",
+#: Every word that names a role; shared by both phrasing sets. A described or restricted role
+#: is named with any of them ("crispy hats" is the drums), an excluded one only with a whole-role
+#: word from EXCLUDABLE or OUT_WORDS.
+ROLE_WORDS: dict[str, tuple[str, ...]] = {
+    "bass": ("808", "808s", "sub", "sub bass", "bassline", "bass line", "low end", "bass"),
+    "drums": (
+        "drums", "kick", "kicks", "snare", "snares", "hats", "hi-hats", "claps", "percussion",
+        "drum loop", "breakbeat",
     ),
-    "melody": ("no melody", "without melody", "without the melody", "no lead"),
-    "harmony": ("no chords", "without chords", "without the chords", "no keys", "no pads"),
-    "vocals": ("no vocals", "without vocals", "instrumental only"),
+    "harmony": ("keys", "piano", "rhodes", "pads", "chords", "strings", "organ"),
+    "melody": (
+        "lead", "melody", "bells", "flute", "horns", "whistle", "riff", "synth lead", "pluck",
+    ),
 }  # fmt: skip
+
+#: Roles a prompt can ask to leave out, and the words naming the whole role that it leaves out
+#: ("no hats" would not mean no drums). Vocals are never generated but real songs have them.
+EXCLUDABLE: dict[str, tuple[str, ...]] = {
+    "bass": ROLE_WORDS["bass"],
+    "drums": ("drums", "percussion", "drum loop"),
+    "harmony": ("keys", "chords", "pads", "piano"),
+    "melody": ("melody", "lead"),
+    "vocals": ("vocals", "vox"),
+}
+
+#: Single words that leave a role out on their own ("drumless"); shared by both sets.
+OUT_WORDS: dict[str, tuple[str, ...]] = {
+    "bass": ("808-less", "bassless"),
+    "drums": ("drumless",),
+    "harmony": ("chordless",),
+    "vocals": ("instrumental",),
+}
+
+# How one role is left out; "{w}" is a word of EXCLUDABLE. Shared by both sets.
+_OUT_FORMS = (
+    "no {w}", "no {w}", "without {w}", "without the {w}", "minus the {w}", "drop the {w}",
+    "leave out the {w}", "leave the {w} out", "lose the {w}", "skip the {w}",
+)  # fmt: skip
+# How several roles are left out in one phrase: (the words before the list, the last joiner),
+# as in "no drums, bass or keys" and "drop the drums and the bass".
+_OUT_LISTS = (
+    ("no ", " or "), ("no ", " or "), ("without ", " or "), ("without the ", " and "),
+    ("minus the ", " and the "), ("drop the ", " and the "), ("leave out the ", " and "),
+    ("lose the ", " and the "), ("skip the ", " and "),
+)  # fmt: skip
+
+# Roles as an adjective ("bass-heavy"); shared by both sets.
+_HEAVY = {"bass": ("bass-heavy", "808-heavy")}
+# Role words that usually take an article when alone ("with a riff", not "with riff").
+_COUNTABLE = frozenset(
+    ("808", "kick", "snare", "sub", "bassline", "bass line", "drum loop", "breakbeat", "lead",
+     "riff", "synth lead", "pluck", "whistle", "flute", "organ")
+)  # fmt: skip
+# Chance that a prompt describes some present roles, and of describing 1, 2 or 3 of them. With
+# a quarter of the songs excluding a role, this keeps a role word meaning "present" in about
+# 70 % of the prompts that have it: often enough that naming a role is not a sign of leaving
+# it out, not so often that the word alone predicts presence.
+_P_DESCRIBE = 0.4
+_P_N_DESCRIBED = (0.75, 0.2, 0.05)
+# The single words of all role words: typos never touch them.
+_ROLE_WORD_SET = {
+    w
+    for table in (ROLE_WORDS, EXCLUDABLE, OUT_WORDS, _HEAVY)
+    for words in table.values()
+    for phrase in words
+    for w in phrase.split()
+}
 
 _FLAT_OF = {"C#": "Db", "D#": "Eb", "F#": "Gb", "G#": "Ab", "A#": "Bb"}
 
@@ -118,9 +185,15 @@ class _Bank:
     key_major: tuple[str, ...]
     key_only: tuple[str, ...]  # the tonic without a mode
     mode_only: dict[str, tuple[str, ...]]  # the mode without a tonic
-    plus: dict[str, tuple[str, ...]]  # present roles, described
+    plus: dict[str, tuple[str, ...]]  # one role, described ("heavy 808s", "keys")
+    plus_frames: tuple[str, ...]  # "{x}" is the described roles ("with heavy 808s and keys")
+    heavy_frames: tuple[str, ...]  # "{x}" is a role as an adjective ("bass-heavy")
+    only_frames: tuple[str, ...]  # "{x}" is all the roles of a restriction ("just {x}")
     excl_frames: tuple[str, ...]  # "{x}" is one exclusion
     templates: tuple[Callable[[_Parts, _R], str], ...] = field(default=())
+
+
+_T = TypeVar("_T")
 
 
 class _R:
@@ -129,7 +202,7 @@ class _R:
     def __init__(self, rng: np.random.Generator):
         self.rng = rng
 
-    def pick(self, seq: Sequence[str]) -> str:
+    def pick(self, seq: Sequence[_T]) -> _T:
         return seq[int(self.rng.integers(len(seq)))]
 
     def chance(self, p: float) -> bool:
@@ -149,22 +222,19 @@ class _Parts:
     tempo_adj: str
     tempo_tail: str
     key: str
-    plus: list[str]
+    present: str  # the present roles, described ("with heavy 808s") or as a restriction
     excl: list[str]
     slang: str
     bank: _Bank
 
-    def mods(self, r: _R, *, with_word: str = "with") -> list[str]:
-        """Tempo, key, described roles and exclusions as tail phrases, in a random order.
+    def mods(self, r: _R) -> list[str]:
+        """Tempo, key and present roles as tail phrases in a random order, then exclusions.
 
-        Described roles always come before exclusions, so "no drums" is never followed by a
-        present role it could be read together with.
+        Exclusions always come last, so "no drums" is never followed by a present role it
+        could be read together with ("no drums and 808s").
         """
-        head = [x for x in (self.tempo_tail, self.key) if x]
-        head = r.shuffled(head)
-        if self.plus:
-            head.append(f"{with_word} {_and(self.plus)}")
-        return head + self.excl
+        head = [x for x in (self.tempo_tail, self.key, self.present) if x]
+        return r.shuffled(head) + self.excl
 
 
 def _a(phrase: str) -> str:
@@ -308,14 +378,15 @@ def _t_tempo_first(p: _Parts, r: _R) -> str:
 
 
 def _t_no_first(p: _Parts, r: _R) -> str:
-    # "No drums, just a dark lo-fi beat at 80 bpm"
+    # "No drums, give me a dark lo-fi beat at 80 bpm"
     mods = p.mods(r)
     excl = [m for m in mods if m in p.excl]
     rest = [m for m in mods if m not in p.excl]
     core = _a(_np(p.tempo_adj, p.mood, p.style, p.noun))
     head = ", ".join(excl)
+    # Not "just" or "only" after the exclusions: those words restrict to the roles named.
     lead = (
-        f"{head[0].upper() + head[1:]}, {r.pick(('just', 'only', 'give me', 'make'))} "
+        f"{head[0].upper() + head[1:]}, {r.pick(('give me', 'make', 'make it', 'I want'))} "
         if head
         else ""
     )
@@ -371,13 +442,37 @@ TRAIN = _Bank(
     key_only=("in {k}", "key of {k}", "in the key of {k}"),
     mode_only={"minor": ("in minor", "minor key"), "major": ("in major", "major key")},
     plus={
-        "drums": (
-            "hard drums", "punchy drums", "crispy hi-hats", "rolling hi-hats", "knocking drums",
+        "bass": (
+            "heavy 808s", "booming 808 bass", "sliding 808s", "distorted 808s", "a big 808",
+            "a fat bassline", "a deep sub bass", "a rumbling sub", "thick low end", "some sub bass",
+            "a funky bass line", "808s", "808s", "bass", "a bassline", "low end", "sub bass",
         ),
-        "bass": ("heavy 808s", "booming 808s", "deep bass", "a fat bassline", "sliding 808s"),
-        "melody": ("a catchy melody", "a simple lead", "a flute melody", "a bell melody"),
-        "harmony": ("lush chords", "piano chords", "rhodes keys", "soft pads"),
+        "drums": (
+            "hard kicks and crispy hats", "crispy hi-hats", "rolling hi-hats", "knocking drums",
+            "punchy drums", "snappy snares", "some dusty drums", "a dusty breakbeat", "trap hats",
+            "punchy kicks", "a drum loop", "some percussion", "swung hats", "drums",
+            "drums", "hats", "kicks", "claps", "a breakbeat",
+        ),
+        "harmony": (
+            "lush chords", "piano chords", "rhodes keys", "soft pads", "some rhodes", "dusty keys",
+            "lush strings", "an organ", "a piano loop", "keys", "keys", "piano", "chords", "pads",
+            "strings", "organ", "rhodes",
+        ),
+        "melody": (
+            "a catchy melody", "a simple lead", "a flute melody", "a bell melody", "a synth lead",
+            "a catchy riff", "some horns", "a whistle", "a pluck", "a bell lead", "melody",
+            "a lead", "bells", "flute", "horns", "a riff",
+        ),
     },
+    plus_frames=(
+        "with {x}", "with {x}", "with {x}", "{x}", "{x}", "add {x}", "{x} on it",
+        "throw in {x}", "got to have {x}",
+    ),
+    heavy_frames=("{x}", "make it {x}", "real {x}"),
+    only_frames=(
+        "just {x}", "just {x}", "only {x}", "only {x}", "nothing but {x}", "{x} only",
+        "strip it down to {x}", "just {x}, nothing else", "keep it to just {x}",
+    ),
     excl_frames=("{x}", "{x}", "{x}", "but {x}", "{x} please", "{x} pls"),
     templates=(
         _t_classic, _t_classic, _t_tags, _t_minimal, _t_feels, _t_style_of, _t_colon,
@@ -396,14 +491,14 @@ def _h_project(p: _Parts, r: _R) -> str:
     body = f"I'm after {_a(_np(p.tempo_adj, p.style, p.noun))}"
     if p.mood:
         body += f" with {_a(p.mood)} {r.pick(('feel', 'atmosphere', 'character'))}"
-    tail = "; ".join(p.mods(r, with_word="featuring"))
+    tail = "; ".join(p.mods(r))
     return f"{head} {body}" + (f"; {tail}" if tail else "") + "."
 
 
 def _h_picture(p: _Parts, r: _R) -> str:
     # "Picture this: a moody boom bap composition, rooted in D minor — strictly no drums."
     core = _a(_np(p.tempo_adj, p.mood, p.style, p.noun))
-    tail = " — ".join(p.mods(r, with_word="featuring"))
+    tail = " — ".join(p.mods(r))
     slang = f" {p.slang[0].upper() + p.slang[1:]}." if p.slang else ""
     return f"Picture this: {core}" + (f" — {tail}" if tail else "") + "." + slang
 
@@ -416,7 +511,7 @@ def _h_vein(p: _Parts, r: _R) -> str:
     text = f"{ask} {core} in {_a(style)} {r.pick(('vein', 'spirit', 'tradition'))}?"
     if p.mood:
         text += f" The mood should be {p.mood}."
-    tail = "; ".join(p.mods(r, with_word="featuring"))
+    tail = "; ".join(p.mods(r))
     return text + (f" Details: {tail}." if tail else "")
 
 
@@ -425,11 +520,7 @@ def _h_artist(p: _Parts, r: _R) -> str:
     who = r.pick(
         ("My artist wants", "The client asked for", "Our rapper is requesting", "The label needs")
     )
-    items = (
-        ([p.mood] if p.mood else [])
-        + ([p.tempo_adj] if p.tempo_adj else [])
-        + p.mods(r, with_word="featuring")
-    )
+    items = ([p.mood] if p.mood else []) + ([p.tempo_adj] if p.tempo_adj else []) + p.mods(r)
     return f"{who} {p.style or 'hip hop'}" + (f" — {', '.join(items)}" if items else "") + "."
 
 
@@ -437,7 +528,7 @@ def _h_sounds(p: _Parts, r: _R) -> str:
     # "Compose a drill composition that sounds menacing, set in F# minor, absolutely no bass."
     core = _a(_np(p.tempo_adj, p.style, p.noun))
     mood = f" that sounds {p.mood}" if p.mood else ""
-    tail = ", ".join(p.mods(r, with_word="featuring"))
+    tail = ", ".join(p.mods(r))
     return (
         f"{r.pick(('Compose', 'Write', 'Arrange', 'Score'))} {core}{mood}"
         + (f", {tail}" if tail else "")
@@ -449,7 +540,7 @@ def _h_flavoured(p: _Parts, r: _R) -> str:
     # "Ideally a piece with a sinister atmosphere, trap flavoured, tempo 150, though no 808s."
     mood = f" with {_a(p.mood)} atmosphere" if p.mood else ""
     flavour = f", {p.style} {r.pick(('flavoured', 'influenced', 'inspired'))}" if p.style else ""
-    items = ([p.tempo_adj] if p.tempo_adj else []) + p.mods(r, with_word="featuring")
+    items = ([p.tempo_adj] if p.tempo_adj else []) + p.mods(r)
     return (
         f"{r.pick(('Ideally a piece', 'Preferably a number', 'Perhaps a cut'))}{mood}{flavour}"
         + (f", {', '.join(items)}" if items else "")
@@ -460,11 +551,7 @@ def _h_flavoured(p: _Parts, r: _R) -> str:
 def _h_write(p: _Parts, r: _R) -> str:
     # "Write me a backing track: drill, dark; 140 bpm; no melody."
     head = f"{r.pick(('Write me', 'Prepare', 'Deliver'))} {_a(p.noun)}: {p.style or 'hip hop'}"
-    items = (
-        ([p.mood] if p.mood else [])
-        + ([p.tempo_adj] if p.tempo_adj else [])
-        + p.mods(r, with_word="featuring")
-    )
+    items = ([p.mood] if p.mood else []) + ([p.tempo_adj] if p.tempo_adj else []) + p.mods(r)
     return head + (f"; {'; '.join(items)}" if items else "") + "."
 
 
@@ -478,7 +565,7 @@ def _h_video(p: _Parts, r: _R) -> str:
         )
     )
     core = _a(_np(p.tempo_adj, p.mood, p.style, p.noun))
-    tail = ", ".join(p.mods(r, with_word="featuring"))
+    tail = ", ".join(p.mods(r))
     want = r.pick(("we require", "I'd love", "I'm hoping for"))
     return f"{scene} and {want} {core}" + (f", {tail}" if tail else "") + "."
 
@@ -489,14 +576,14 @@ def _h_theme(p: _Parts, r: _R) -> str:
         ("Soundtrack for a late-night drive", "Theme for a rooftop scene", "Score for a montage")
     )
     items = ([p.style] if p.style else []) + ([p.mood] if p.mood else [])
-    items += ([p.tempo_adj] if p.tempo_adj else []) + p.mods(r, with_word="featuring")
+    items += ([p.tempo_adj] if p.tempo_adj else []) + p.mods(r)
     return f"{what}: {', '.join(items) or p.noun}."
 
 
 def _h_hear(p: _Parts, r: _R) -> str:
     # "Let's hear a dreamy lo-fi piece, 75 beats per minute, and strictly no chords, please."
     core = _a(_np(p.tempo_adj, p.mood, p.style, p.noun))
-    tail = ", ".join(p.mods(r, with_word="featuring"))
+    tail = ", ".join(p.mods(r))
     slang = f" — {p.slang}" if p.slang else ""
     return (
         f"{r.pick(('Let us hear', 'How about', 'I would like to hear'))} {core}"
@@ -521,11 +608,33 @@ HELDOUT = _Bank(
     key_only=("rooted in {k}", "set in {k}"),
     mode_only={"minor": ("minor key",), "major": ("major key",)},
     plus={
-        "drums": ("snappy snares", "tight drums", "a shuffling drum groove"),
-        "bass": ("a thick low end", "gliding 808s", "a rumbling bassline"),
-        "melody": ("a memorable hook melody", "a plucked lead line"),
-        "harmony": ("dusty piano chords", "airy pads", "a rich chord bed"),
+        "bass": (
+            "a thick low end", "gliding 808s", "a rumbling bassline", "a round sub bass",
+            "a walking bass line", "plenty of low end", "808s", "sub", "a bass line", "bass",
+        ),
+        "drums": (
+            "snappy snares", "tight drums", "a shuffling drum loop", "a chopped breakbeat",
+            "live percussion", "brushed snares", "booming kicks", "hi-hats",
+            "claps", "drums", "percussion",
+        ),
+        "harmony": (
+            "dusty piano chords", "airy pads", "a rich bed of chords", "swelling strings",
+            "a gospel organ", "electric piano", "sustained pads", "rhodes", "keys", "piano",
+        ),
+        "melody": (
+            "a memorable hook melody", "a plucked lead line", "muted horns", "glassy bells",
+            "a breathy flute", "a looping riff", "a synth lead", "a whistle", "a pluck", "melody",
+        ),
     },
+    plus_frames=(
+        "featuring {x}", "featuring {x}", "built around {x}", "complete with {x}",
+        "showcasing {x}",
+    ),
+    heavy_frames=("decidedly {x}", "{x} throughout"),
+    only_frames=(
+        "using only {x}", "with just {x}", "built from nothing but {x}",
+        "pared down to only {x}", "{x} and nothing else", "{x} only, if you would",
+    ),
     excl_frames=(
         "strictly {x}", "absolutely {x}", "though {x}", "{x} for this one", "and {x}, please",
         "{x} this time",
@@ -566,21 +675,64 @@ def _mood_phrase(moods: Sequence[str], r: _R) -> str:
 
 
 def _exclusions(excluded: Sequence[str], bank: _Bank, r: _R) -> list[str]:
-    phrases = []
-    for role in excluded:
-        if role not in EXCLUDABLE:
-            continue  # "other" has no words; it is simply not generated
-        phrases.append(r.pick(bank.excl_frames).format(x=r.pick(EXCLUDABLE[role])))
-    return phrases
+    """One phrase per left-out role ("no drums", "drumless"), or one list ("no drums or bass")."""
+    roles = [x for x in excluded if x in EXCLUDABLE]  # "other" has no words: it goes unsaid
+    if len(roles) >= 2 and r.chance(0.4):
+        lead, last = r.pick(_OUT_LISTS)
+        words = [r.pick(EXCLUDABLE[x]) for x in r.shuffled(roles)]
+        if words[0] == "bass" and lead.startswith("drop"):  # see _out
+            lead, last = "leave out the ", " and "
+        listed = f"{lead}{', '.join(words[:-1])}{last}{words[-1]}"
+        return [r.pick(bank.excl_frames).format(x=listed)]
+    return [r.pick(bank.excl_frames).format(x=_out(role, r)) for role in roles]
 
 
-def _plus(present: Sequence[str], bank: _Bank, r: _R) -> list[str]:
-    """Describe up to two present roles, sometimes ("with heavy 808s")."""
-    roles = [x for x in present if x in bank.plus]
-    if not roles or not r.chance(0.35):
-        return []
-    chosen = r.shuffled(roles)[: 1 + int(r.chance(0.3))]
-    return [r.pick(bank.plus[x]) for x in chosen]
+def _out(role: str, r: _R) -> str:
+    if role in OUT_WORDS and r.chance(0.15):
+        return r.pick(OUT_WORDS[role])
+    word = r.pick(EXCLUDABLE[role])
+    form = r.pick(_OUT_FORMS)
+    # "drop the bass" asks for a bass drop, not for no bass (prompt_roles reads it so).
+    while word == "bass" and form.startswith("drop"):
+        form = r.pick(_OUT_FORMS)
+    return form.format(w=word)
+
+
+def _name(role: str, bank: _Bank, r: _R) -> str:
+    """A present role as a bare word ("hats", "a riff") or described ("crispy hi-hats")."""
+    if not r.chance(0.35):
+        return r.pick(bank.plus[role])
+    word = r.pick(ROLE_WORDS[role])
+    return _a(word) if word in _COUNTABLE and r.chance(0.7) else word
+
+
+def _described(present: Sequence[str], bank: _Bank, r: _R) -> str:
+    """Some present roles, described ("with heavy 808s and keys", "bass-heavy"); often none.
+
+    The rate is a balance: a role word must not mean "present" much more often than the
+    exclusions make it mean "absent", or the model learns the word instead of the words
+    around it (see _P_DESCRIBE).
+    """
+    roles = [x for x in present if x in ROLE_WORDS]
+    if not roles or not r.chance(_P_DESCRIBE):
+        return ""
+    n = 1 + int(r.rng.choice(len(_P_N_DESCRIBED), p=_P_N_DESCRIBED))
+    chosen = r.shuffled(roles)[:n]
+    if len(chosen) == 1 and chosen[0] in _HEAVY and r.chance(0.25):
+        return r.pick(bank.heavy_frames).format(x=r.pick(_HEAVY[chosen[0]]))
+    items = [_name(x, bank, r) for x in chosen]
+    # Tags read as a comma list ("808s, hats, keys"), a phrase with an "and".
+    listed = ", ".join(items) if r.chance(0.3) else _and(items)
+    return r.pick(bank.plus_frames).format(x=listed)
+
+
+def _restriction(present: Sequence[str], bank: _Bank, r: _R) -> str:
+    """All present roles as the whole production ("just drums and a fat bassline")."""
+    unnamed = [x for x in present if x not in ROLE_WORDS]
+    if unnamed or not present:
+        raise ValueError(f"a restriction names roles of {tuple(ROLE_WORDS)}, got {present}")
+    items = [_name(x, bank, r) for x in r.shuffled(present)]
+    return r.pick(bank.only_frames).format(x=_and(items))
 
 
 def _protected_words(*phrases: str) -> set[str]:
@@ -619,6 +771,7 @@ def make_prompt(
     mode: str | None = None,
     excluded: Sequence[str] = (),
     present: Sequence[str] = (),
+    restricted: bool = False,
     phrasing: Phrasing = "train",
 ) -> str:
     """A text prompt asking for a production, worded at random in the `phrasing` set.
@@ -631,8 +784,11 @@ def make_prompt(
         key: an explicit tonic, with sharps (written as a flat now and then: "Eb minor").
         mode: "major" / "minor"; written with the key, or alone ("minor key") without one.
         excluded: roles the prompt asks to leave out ("no drums", "without the 808s").
-        present: roles the production has; one or two are sometimes described ("with heavy
-            808s"). Roles in `excluded` are never described.
+        present: roles the production has; in about 40 % of prompts one to three of them are
+            described ("with heavy 808s", "808s, hats"). Roles in `excluded` never are.
+        restricted: state `present` as the whole production instead ("just drums and bass"),
+            naming every one of them; `excluded` then goes unsaid, since the restriction
+            implies it. Every present role needs words (ROLE_WORDS), or ValueError.
         phrasing: "train" or "heldout" (disjoint sentence shapes; see the module docstring).
     """
     if phrasing not in _BANKS:
@@ -641,6 +797,7 @@ def make_prompt(
     style_word = r.pick(STYLE_WORDS[style]) if style else ""
     tempo = f"{float(bpm):.0f}" if bpm is not None else ""
     use_adj = bool(tempo) and r.chance(0.4)
+    present = [x for x in present if x not in excluded]
     parts = _Parts(
         style=style_word,
         mood=_mood_phrase(moods, r),
@@ -648,17 +805,25 @@ def make_prompt(
         tempo_adj=r.pick(bank.tempo_adj).format(n=tempo) if use_adj else "",
         tempo_tail=r.pick(bank.tempo_tail).format(n=tempo) if tempo and not use_adj else "",
         key=_key_phrase(key, mode, bank, r),
-        plus=_plus([x for x in present if x not in excluded], bank, r),
-        excl=_exclusions(excluded, bank, r),
+        present=_restriction(present, bank, r) if restricted else _described(present, bank, r),
+        excl=[] if restricted else _exclusions(excluded, bank, r),
         slang=r.pick(bank.slang) if r.chance(0.3) else "",
         bank=bank,
     )
     text = _tidy(r.pick(bank.templates)(parts, r))
     if phrasing == "train":
-        protected = _protected_words(
-            style_word, parts.mood, parts.tempo_adj, parts.tempo_tail, parts.key,
-            *parts.plus, *parts.excl, *[w for x in excluded for w in EXCLUDABLE.get(x, ())],
-        )  # fmt: skip
+        protected = (
+            _protected_words(
+                style_word,
+                parts.mood,
+                parts.tempo_adj,
+                parts.tempo_tail,
+                parts.key,
+                parts.present,
+                *parts.excl,
+            )
+            | _ROLE_WORD_SET
+        )
         text = _noisy(text, r, protected)
         if r.chance(0.5):
             text = text[0].upper() + text[1:]

@@ -3,12 +3,13 @@
     synthesize_corpus("data/synth", 400)   # → data/synth/<artist>/<song>/…
 
 Each song is drawn from a style (bpm in the style's range), moods (mostly the style's own;
-the mood leans the mode: dark → minor, bright → major, mostly), a key, and its roles (drums,
-bass, melody and harmony; a quarter of the songs leave one or two out, and say so in the
-prompt). Its stems come from `producer.generators`, its mix from a random script of the
-writer language (`producer.faust.writer.random_script`) rendered and mastered to -14 LUFS, and
-its prompt from `producer.data.prompts.make_prompt`, which states the tempo and key explicitly
-in about 40 % of the songs. Written per song, all or nothing:
+the mood leans the mode: dark → minor, bright → major, mostly), a key, and its roles: drums,
+bass, melody and harmony in most songs; a quarter leave one or two out and say so in the
+prompt ("no drums"); about one in seven keep only one to three and ask for just those ("just
+drums and bass"). Its stems come from `producer.generators`, its mix from a random script
+of the writer language (`producer.faust.writer.random_script`) rendered and mastered to -14
+LUFS, and its prompt from `producer.data.prompts.make_prompt`, which states the tempo and key
+explicitly in about 40 % of the songs. Written per song, all or nothing:
 
     <out>/<artist>/<song>/<song>.wav    the master
     <out>/<artist>/<song>/<song>.json   SongMeta, prompt included
@@ -37,7 +38,7 @@ from producer.audio.io import save_audio
 from producer.data.meta import Segment, SongMeta, save_meta
 from producer.data.prompts import MOODS, STYLE_MOODS, Phrasing, make_prompt
 from producer.errors import ProducerError, RenderError
-from producer.plan import KEYS, ROLES, STYLES
+from producer.plan import KEYS, ROLES, STYLE_BPM, STYLES
 
 __all__ = [
     "BPM_RANGES",
@@ -52,20 +53,17 @@ __all__ = [
 
 #: Roles of a synthetic song before exclusions.
 DEFAULT_ROLES = ("drums", "bass", "melody", "harmony")
-#: Tempo range (BPM, inclusive) of each style.
-BPM_RANGES = {
-    "trap": (130, 160),
-    "drill": (138, 148),
-    "boom-bap": (85, 98),
-    "lo-fi": (70, 90),
-    "g-funk": (88, 100),
-}
+#: Tempo range (BPM, inclusive) of each style (the planner keeps its tempos inside it too).
+BPM_RANGES = STYLE_BPM
 #: Chance of minor for a song whose moods do not lean either way.
 STYLE_MINOR = {"trap": 0.8, "drill": 0.9, "boom-bap": 0.65, "lo-fi": 0.5, "g-funk": 0.35}
 # Chance that a mood leaning to a mode gets that mode.
 _MOOD_LEAN = 0.85
 # Chance that a song leaves roles out, and that it leaves out two rather than one.
 _P_EXCLUDE, _P_TWO = 0.25, 0.2
+# Chance that a song keeps only some roles and its prompt says just those, and the chances of
+# keeping 1, 2 or 3. Without such songs, a prompt naming roles would mostly be leaving them out.
+_P_RESTRICT, _P_N_KEPT = 0.15, (0.3, 0.45, 0.25)
 # Chance that the prompt states the tempo, the key, and the mode without a key.
 _P_TEMPO, _P_KEY, _P_MODE_ONLY = 0.4, 0.4, 0.1
 # Scripts tried per song before giving up on one that renders audible audio.
@@ -84,12 +82,13 @@ class SongDraw:
     key: str
     mode: str
     roles: tuple[str, ...]  # in ROLES order
-    excluded: tuple[str, ...]
+    excluded: tuple[str, ...]  # DEFAULT_ROLES not in `roles`
     prompt: str
     seed: int  # the generators' seed
     stated_bpm: float | None = None  # what the prompt states explicitly (None: not stated)
     stated_key: str | None = None
     stated_mode: str | None = None
+    restricted: bool = False  # the prompt asks for just `roles` rather than naming `excluded`
 
 
 def _draw_moods(rng: np.random.Generator, style: str) -> tuple[str, ...]:
@@ -119,17 +118,32 @@ def _draw_mode(rng: np.random.Generator, style: str, moods: Sequence[str]) -> st
     return "minor" if rng.random() < STYLE_MINOR[style] else "major"
 
 
+def _draw_excluded(rng: np.random.Generator) -> tuple[tuple[str, ...], bool]:
+    """(DEFAULT_ROLES left out, whether the prompt restricts to the rest) of one song.
+
+    One draw picks the kind of song: exclusions below _P_EXCLUDE, a restriction in the next
+    _P_RESTRICT, else all roles.
+    """
+    u = rng.random()
+    if u < _P_EXCLUDE:
+        n = 2 if rng.random() < _P_TWO else 1
+        out = rng.choice(len(DEFAULT_ROLES), n, replace=False)
+        return tuple(DEFAULT_ROLES[i] for i in out), False
+    if u < _P_EXCLUDE + _P_RESTRICT:
+        n = 1 + int(rng.choice(len(_P_N_KEPT), p=_P_N_KEPT))
+        kept = {DEFAULT_ROLES[i] for i in rng.choice(len(DEFAULT_ROLES), n, replace=False)}
+        return tuple(r for r in DEFAULT_ROLES if r not in kept), True
+    return (), False
+
+
 def draw_song(rng: np.random.Generator, style: str, phrasing: Phrasing = "train") -> SongDraw:
-    """Draw a song's style-dependent parameters and write its prompt."""
+    """Draw a song's style-dependent parameters and roles, and write its prompt."""
     moods = _draw_moods(rng, style)
     mode = _draw_mode(rng, style, moods)
     key = KEYS[int(rng.integers(len(KEYS)))]
     lo, hi = BPM_RANGES[style]
     bpm = float(rng.integers(lo, hi + 1))
-    excluded: tuple[str, ...] = ()
-    if rng.random() < _P_EXCLUDE:
-        n = 2 if rng.random() < _P_TWO else 1
-        excluded = tuple(DEFAULT_ROLES[i] for i in rng.choice(len(DEFAULT_ROLES), n, replace=False))
+    excluded, restricted = _draw_excluded(rng)
     roles = tuple(r for r in ROLES if r in DEFAULT_ROLES and r not in excluded)
     say_key = rng.random() < _P_KEY
     stated_bpm = bpm if rng.random() < _P_TEMPO else None
@@ -144,6 +158,7 @@ def draw_song(rng: np.random.Generator, style: str, phrasing: Phrasing = "train"
         mode=stated_mode,
         excluded=excluded,
         present=roles,
+        restricted=restricted,
         phrasing=phrasing,
     )
     return SongDraw(
@@ -159,6 +174,7 @@ def draw_song(rng: np.random.Generator, style: str, phrasing: Phrasing = "train"
         stated_bpm=stated_bpm,
         stated_key=stated_key,
         stated_mode=stated_mode,
+        restricted=restricted,
     )
 
 
