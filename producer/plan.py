@@ -35,6 +35,15 @@ _ENHARMONIC_SHARPS = {"E#": "F", "B#": "C"}
 
 #: Tempo range the generators support (beats per minute).
 MIN_BPM, MAX_BPM = 50.0, 220.0
+#: Each style's usual tempo range (BPM, inclusive): where the planner puts a tempo nobody stated,
+#: and where the synthetic corpus draws its songs' tempos.
+STYLE_BPM: dict[str, tuple[int, int]] = {
+    "trap": (130, 160),
+    "drill": (138, 148),
+    "boom-bap": (85, 98),
+    "lo-fi": (70, 90),
+    "g-funk": (88, 100),
+}
 #: Longest production, in seconds.
 MAX_DURATION = 600.0
 #: The prompt `producer demo` uses when none is given (the seed's example).
@@ -71,6 +80,24 @@ class StemSpec(BaseModel):
         return self
 
 
+class PlanReason(BaseModel):
+    """Why the planner decided one field: the words, input or model output behind it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(description="`style`, `bpm`, `key`, `mode`, or a role (`drums`, …).")
+    value: str = Field(description="What was decided (`trap`, `140`, `make`, `leave out`, …).")
+    source: Literal["prompt", "input", "model", "default"] = Field(
+        description="`prompt`: a rule read the person's words; `input`: measured on the input "
+        "song; `model`: the planning head; `default`: nothing said anything."
+    )
+    rule: str = Field("", description="The rule or reading (`named stem`, `mood`, `scene`, …).")
+    words: list[str] = Field(default_factory=list, description="The prompt's words it read.")
+    confidence: float | None = Field(
+        None, ge=0, le=1, description="The model's probability, when the model decided."
+    )
+
+
 class ProductionPlan(BaseModel):
     """Style, tempo, key and the stems to generate or keep."""
 
@@ -85,6 +112,14 @@ class ProductionPlan(BaseModel):
     duration: float = Field(20.0, gt=0, le=MAX_DURATION, description="Length in seconds.")
     target_lufs: float = Field(-14.0, ge=-40, le=-5, description="Master loudness target.")
     stems: list[StemSpec] = Field(default_factory=list, description="Stems, at most one per role.")
+    needs_input: list[Role] = Field(
+        default_factory=list,
+        description="Roles the prompt asks for that no generator makes (vocals): give them as "
+        "an input song.",
+    )
+    reasons: list[PlanReason] = Field(
+        default_factory=list, description="Why each field was decided (`producer plan --explain`)."
+    )
 
     @field_validator("key", mode="before")
     @classmethod

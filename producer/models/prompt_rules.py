@@ -1,13 +1,15 @@
-"""Explicit requests in a prompt: tempo, key, mode, excluded roles and a named style.
+"""What a prompt states or implies that a rule can read: tempo, key, mode, stems and style.
 
-``parse_prompt("dark trap beat in F minor at 140 bpm, no vocals")`` →
-``PromptHints(bpm=140.0, key="F", mode="minor", excluded={"vocals"}, style="trap")``.
+``parse_prompt("dark trap beat in F minor at 140 bpm, no vocals, heavy 808s")`` →
+``PromptHints(bpm=140.0, key="F", mode="minor", excluded={"vocals"}, included={"bass"},
+style="trap", mood_mode="minor", …)``.
 
-The planner learns everything else (mood, which roles suit a style, a typical tempo) from data;
-what a person states outright should not be left to a model's guess, so these rules find it and
-the planner honours it. The rules are written to miss rather than to invent: a request they do
-not recognise is left to the model, while a false hint overrides the model with something the
-person never asked for. Hence, for example:
+What a person writes should not be left to a model's guess, so these rules find it and the
+planner honours it; the planning head fills in only what the words leave open. The rules are
+written to miss rather than to invent: a request they do not recognise is left to the model,
+while a false hint overrides the model with something the person never asked for. This module
+reads the tempo and the key; `prompt_roles` reads the stems (named, refused, restricted),
+`prompt_style` the style, tempo words and moods. For the tempo and the key:
 
 - Tempo needs a unit or a tempo word: "140 bpm", "140BPM", "85 beats per minute", "tempo 85",
   "bpm: 90", or "at 90" / "@ 90" (no unit after it); "90s boom bap" is not a tempo. Values
@@ -18,18 +20,19 @@ person never asked for. Hence, for example:
   "a minor key", any minor key) or after "key" ("key of a minor"). "in A" also needs what
   follows to be a break or a small word ("in A, 90 bpm", "in A with…"), since "in A dark mood"
   is an article. Prompts written all in capitals are read in lower case.
-- An exclusion is a negation right before a role word: "no drums", "without the 808s",
-  "no chords or pads", "w/o vocals", "drumless", "vocal-free", and "instrumental" (no vocals).
-  A word between them changes the meaning ("no live drums" still has drums), so it blocks the
-  match; so does a role word used as a modifier ("no bass drum", "no drum fills", "bass-heavy").
-- A style counts when exactly one style is named and not negated ("not trap").
+
+Every field comes with `Evidence`: the words that decided it and the rule that read them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from producer.models.prompt_roles import parse_roles
+from producer.models.prompt_style import parse_mood_mode, parse_style, parse_tempo_word
+from producer.models.prompt_words import Evidence
 from producer.plan import MAX_BPM, MIN_BPM, normalize_key
 
 __all__ = ["PromptHints", "parse_prompt"]
@@ -37,13 +40,23 @@ __all__ = ["PromptHints", "parse_prompt"]
 
 @dataclass(frozen=True)
 class PromptHints:
-    """What a prompt states explicitly; ``None`` / empty where it says nothing."""
+    """What a prompt states or implies; ``None`` / empty where it says nothing.
+
+    Compared with ``==`` on the decisions only: `evidence` (the words behind them) is left out.
+    """
 
     bpm: float | None = None  # stated tempo, within MIN_BPM..MAX_BPM
     key: str | None = None  # tonic with sharps ("D#"), as in producer.plan.KEYS
-    mode: str | None = None  # "major" or "minor"
-    excluded: frozenset[str] = field(default_factory=frozenset)  # roles from plan.ROLES
-    style: str | None = None  # one of plan.STYLES when exactly one is named
+    mode: str | None = None  # "major" or "minor", stated ("F minor", "minor key")
+    excluded: frozenset[str] = field(default_factory=frozenset)  # roles refused
+    style: str | None = None  # named, or implied by scenes, eras, gear (prompt_style)
+    included: frozenset[str] = field(default_factory=frozenset)  # roles named positively
+    only: bool = False  # a restriction ("just drums and bass"): exactly `included`
+    instruments: Mapping[str, str] = field(default_factory=dict)  # role → instrument named
+    conflicts: tuple[str, ...] = ()  # roles both asked for and refused
+    tempo_word: str | None = None  # "slow", "mid" or "fast" (prompt_style.TEMPO_POSITIONS)
+    mood_mode: str | None = None  # the mode the moods imply (weaker than a stated one)
+    evidence: tuple[Evidence, ...] = field(default=(), compare=False)
 
 
 # ----------------------------------------------------------------------------------- tempo
@@ -51,6 +64,11 @@ class PromptHints:
 _NUMBER = r"(\d{2,3}(?:\.\d+)?)"
 _BPM_UNIT = r"(?:bpms?|b\.p\.m\.?|beats\s+(?:per|a|an)\s+minute)\b"
 _TEMPO_RANGE = re.compile(rf"\b{_NUMBER}\s*(?:-|–|to)\s*{_NUMBER}\s*-?\s*{_BPM_UNIT}", re.I)
+# What may not follow a number for it to be a tempo: per cent, decades ("90s"), times, units…
+_NOT_A_TEMPO = (
+    r"(?!\s*(?:%|percent|hz|khz|k\b|s\b|'s|ms\b|sec|min|am\b|pm\b|db|years?|x\b|cent|bars?\b|"
+    r"til\b|\.\d|\d))"
+)
 _TEMPO_PATTERNS = (
     # "140 bpm", "140BPM", "140-bpm", "85 beats per minute"
     re.compile(rf"\b{_NUMBER}\s*-?\s*{_BPM_UNIT}", re.I),
@@ -59,11 +77,14 @@ _TEMPO_PATTERNS = (
         rf"\b(?:tempo|bpm)\s*(?:of|at|around|about|near|is|=|:|~)?\s*(?:~\s*)?{_NUMBER}\b", re.I
     ),
     # "at 90", "@ 90", "at around 90": no unit, per cent, "s" (decades) or time after it
-    re.compile(
-        rf"(?:\bat|@)\s*(?:around\s+|about\s+|~\s*)?{_NUMBER}"
-        r"(?!\s*(?:%|percent|hz|khz|k\b|s\b|'s|ms\b|sec|min|am\b|pm\b|db|years?|x\b|cent|\.\d|\d))",
-        re.I,
-    ),
+    re.compile(rf"(?:\bat|@)\s*(?:around\s+|about\s+|~\s*)?{_NUMBER}{_NOT_A_TEMPO}", re.I),
+    # "keep it around 140", "roughly 90": an approximate number with nothing after it
+    re.compile(rf"\b(?:around|about|roughly|~)\s*{_NUMBER}{_NOT_A_TEMPO}", re.I),
+    # "trap, 150, F minor", "Boom bap. Ab minor. 94.", "..., 87": a number standing alone as
+    # one item of a list or a sentence of its own
+    re.compile(rf"(?:^|[,;|/]|(?<!\d)\.|\s-)\s*{_NUMBER}\s*(?=$|[,;|!/]|\.(?!\d)|\s-\s)"),
+    # "in D minor 140 with…": a number right after the key's mode
+    re.compile(rf"\b(?:minor|major|maj|min)\s+{_NUMBER}{_NOT_A_TEMPO}", re.I),
 )
 
 
@@ -178,188 +199,56 @@ def _parse_key(text: str) -> tuple[str | None, str | None]:
     return None, ((only.group("mode") or only.group("mode2")).lower() if only else None)
 
 
-# ------------------------------------------------------------------------------ exclusions
-
-# Role words (one token, or two for "sub bass", "lead vocals"…) and the role they mean.
-_ROLE_WORDS: dict[str, str] = {
-    **dict.fromkeys(
-        ("drum", "drums", "percussion", "percs", "perc", "drumkit"), "drums"
-    ),
-    **dict.fromkeys(
-        ("bass", "basses", "bassline", "basslines", "808", "808s", "sub", "subs", "sub-bass"),
-        "bass",
-    ),
-    **dict.fromkeys(("melody", "melodies", "lead", "leads", "topline", "toplines"), "melody"),
-    **dict.fromkeys(
-        ("chord", "chords", "keys", "pad", "pads", "harmony", "harmonies"), "harmony"
-    ),
-    **dict.fromkeys(
-        ("vocal", "vocals", "vox", "voice", "voices", "singing", "singer", "singers", "rap",
-         "rapping", "rapper", "rappers", "lyrics"),
-        "vocals",
-    ),
-}  # fmt: skip
-_TWO_WORD_ROLES: dict[tuple[str, str], str | None] = {
-    ("sub", "bass"): "bass",
-    ("bass", "line"): "bass",
-    ("bass", "lines"): "bass",
-    ("lead", "vocal"): "vocals",
-    ("lead", "vocals"): "vocals",
-    ("lead", "singer"): "vocals",
-    ("drum", "kit"): "drums",
-    ("drum", "loop"): "drums",
-    ("drum", "loops"): "drums",
-    ("chord", "progression"): "harmony",
-    # Parts of the drum kit, not the bass or the drums as a whole.
-    ("bass", "drum"): None,
-    ("bass", "drums"): None,
-    ("808", "drums"): None,
-    ("808", "kick"): None,
-    ("808", "kicks"): None,
-}
-# A word after the role word that makes it a modifier: "no drum fills" keeps the drums.
-_MODIFIERS = frozenset(
-    {
-        "heavy", "boost", "boosted", "drop", "drops", "fill", "fills", "roll", "rolls", "break",
-        "breaks", "solo", "solos", "distortion", "machine", "machines", "tag", "tags", "change",
-        "changes", "processing", "effect", "effects", "fx", "reverb", "delay", "eq", "sidechain",
-        "sidechaining", "pattern", "patterns", "switch", "switches", "slide", "slides", "glide",
-        "glides", "genre", "genres",
-    }
-)  # fmt: skip
-# Negations that may stand right before a role (possibly with an article between).
-_NEGATIONS_1 = frozenset({"no", "without", "minus", "zero", "skip", "remove", "mute", "lose"})
-_NEGATIONS_2 = frozenset({("leave", "out"), ("take", "out"), ("not", "any"), ("cut", "out")})
-_VERB_NEGATIONS = frozenset({"skip", "remove", "mute", "lose", "leave", "take", "cut"})
-_KEEPERS = frozenset({"don't", "don’t", "dont", "never", "not"})  # "don't skip the drums"
-_DETERMINERS = frozenset({"the", "any", "a", "an", "all", "those"})
-_CONNECTORS = frozenset({",", "and", "or", "nor", "/", "&", "+"})
-_TOKEN = re.compile(r"[a-z0-9#]+(?:['’][a-z]+)?(?:-[a-z0-9]+)*|[,/&+.;:!?]")
-_SUFFIXED = re.compile(r"^(?P<word>[a-z0-9]+?)-?(?P<suffix>less|free)$")
-_INSTRUMENTAL = frozenset({"instrumental", "instrumentals", "instrumentally"})
-
-
-def _tokens(text: str) -> list[str]:
-    lowered = re.sub(r"\bw/o\b", "without", text.lower())
-    return _TOKEN.findall(lowered)
-
-
-def _role_at(tokens: list[str], i: int) -> tuple[str | None, int]:
-    """(role, tokens used) for a role phrase starting at ``tokens[i]``; (None, 0) if none.
-
-    A recognised phrase that names no role as a whole (a "bass drum") gives (None, n > 0).
-    """
-    if i >= len(tokens):
-        return None, 0
-    pair = (tokens[i], tokens[i + 1]) if i + 1 < len(tokens) else None
-    if pair in _TWO_WORD_ROLES:
-        role, used = _TWO_WORD_ROLES[pair], 2
-    elif tokens[i] in _ROLE_WORDS:
-        role, used = _ROLE_WORDS[tokens[i]], 1
-    else:
-        return None, 0
-    following = tokens[i + used] if i + used < len(tokens) else ""
-    if following in _MODIFIERS:
-        return None, used
-    return role, used
-
-
-def _skip_determiners(tokens: list[str], i: int) -> int:
-    while i < len(tokens) and tokens[i] in _DETERMINERS:
-        i += 1
-    return i
-
-
-def _negated_list(tokens: list[str], j: int) -> list[str]:
-    """Roles of the list starting at ``tokens[j]``, right after a negation.
-
-    "no drums, bass or vocals" and "without chords and pads" are lists; but when only commas
-    join the items ("no vocals, 808s hitting hard") the comma ends the negated phrase, so
-    only the first item counts.
-    """
-    role, used = _role_at(tokens, j)
-    if role is None:
-        return []
-    roles, joiners = [role], []
-    while True:
-        j += used
-        if j >= len(tokens) or tokens[j] not in _CONNECTORS:
-            break
-        joiner = tokens[j]
-        k = _skip_determiners(tokens, j + 1)
-        if k < len(tokens) and tokens[k] == "no":
-            k = _skip_determiners(tokens, k + 1)
-        role, used = _role_at(tokens, k)
-        if role is None:
-            break
-        roles.append(role)
-        joiners.append(joiner)
-        j = k
-    return roles if any(joiner != "," for joiner in joiners) else roles[:1]
-
-
-def _parse_exclusions(text: str) -> frozenset[str]:
-    tokens = _tokens(text)
-    excluded: set[str] = set()
-    for i, token in enumerate(tokens):
-        if token in _INSTRUMENTAL:
-            excluded.add("vocals")
-            continue
-        suffixed = _SUFFIXED.match(token)
-        if suffixed and suffixed.group("word") in _ROLE_WORDS:  # "drumless", "vocal-free"
-            excluded.add(_ROLE_WORDS[suffixed.group("word")])
-            continue
-        if token.startswith("no-") and token[3:] in _ROLE_WORDS:  # "no-drums"
-            excluded.add(_ROLE_WORDS[token[3:]])
-            continue
-        if token in _NEGATIONS_1:
-            j = i + 1
-        elif i + 1 < len(tokens) and (token, tokens[i + 1]) in _NEGATIONS_2:
-            j = i + 2
-        else:
-            continue
-        # "don't skip the drums", "never remove the bass": a negated removal keeps the role.
-        if token in _VERB_NEGATIONS and i > 0 and tokens[i - 1] in _KEEPERS:
-            continue
-        excluded.update(_negated_list(tokens, _skip_determiners(tokens, j)))
-    return frozenset(excluded)
-
-
-# ----------------------------------------------------------------------------------- style
-
-_STYLE_PATTERNS: dict[str, re.Pattern] = {
-    "trap": re.compile(r"\btrap\b", re.I),
-    "drill": re.compile(r"\bdrill\b", re.I),
-    "boom-bap": re.compile(r"\bboom[\s-]?bap\b", re.I),
-    "lo-fi": re.compile(r"\blo[\s-]?fi\b|\blow[\s-]fi\b|\bchill[\s-]?hop\b", re.I),
-    "g-funk": re.compile(r"\bg[\s-]?funk\b|\bwest[\s-]coast\b", re.I),
-}
-_STYLE_NEGATION = re.compile(
-    r"(?:\b(?:not|no|non|without|except|minus)|\banything\s+but|\bbut\s+not)[\s-]+"
-    r"(?:(?:too|very|really|a|an|the|any|so)\s+)?$",
-    re.I,
-)
-
-
-def _parse_style(text: str) -> str | None:
-    named = set()
-    for style, pattern in _STYLE_PATTERNS.items():
-        for m in pattern.finditer(text):
-            if not _STYLE_NEGATION.search(text[max(0, m.start() - 30) : m.start()]):
-                named.add(style)
-    return named.pop() if len(named) == 1 else None
-
-
 # ------------------------------------------------------------------------------------- API
 
 
+def _tempo_evidence(text: str, bpm: float | None) -> list[Evidence]:
+    if bpm is None:
+        return []
+    return [Evidence("bpm", f"{bpm:g}", (_tempo_words(text) or f"{bpm:g}",), "stated tempo")]
+
+
+def _tempo_words(text: str) -> str | None:
+    for pattern in (_TEMPO_RANGE, *_TEMPO_PATTERNS):
+        m = pattern.search(text)
+        if m and _in_range(float(m.group(1))):
+            return m.group(0).strip()
+    return None
+
+
+def _key_words(text: str) -> str | None:
+    """The words that stated the key or mode, as written (for the explanation)."""
+    for pattern in (_KEY_CONTEXT, _KEY_WITH_MODE, _KEY_AFTER_IN, _MODE_ONLY):
+        m = pattern.search(text)
+        if m:
+            return m.group(0).strip()
+    return None
+
+
 def parse_prompt(text: str) -> PromptHints:
-    """The tempo, key, mode, excluded roles and style that ``text`` states explicitly."""
+    """Everything `text` states or implies that a rule can read (see the module docstring)."""
     key, mode = _parse_key(text)
+    bpm = _parse_tempo(text)
+    roles = parse_roles(text)
+    style, style_evidence = parse_style(text)
+    tempo_word, tempo_evidence = parse_tempo_word(text) if bpm is None else (None, [])
+    mood_mode, mood_evidence = parse_mood_mode(text)
+    evidence: list[Evidence] = [*_tempo_evidence(text, bpm)]
+    if key is not None:
+        evidence.append(Evidence("key", key, (_key_words(text) or key,), "stated key"))
+    if mode is not None:
+        evidence.append(Evidence("mode", mode, (_key_words(text) or mode,), "stated mode"))
     return PromptHints(
-        bpm=_parse_tempo(text),
+        bpm=bpm,
         key=key,
         mode=mode,
-        excluded=_parse_exclusions(text),
-        style=_parse_style(text),
+        excluded=roles.excluded,
+        style=style,
+        included=roles.included,
+        only=roles.only,
+        instruments=dict(roles.instruments),
+        conflicts=roles.conflicts,
+        tempo_word=tempo_word,
+        mood_mode=mood_mode,
+        evidence=(*evidence, *roles.evidence, *style_evidence, *tempo_evidence, *mood_evidence),
     )

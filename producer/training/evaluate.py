@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from producer.errors import ProducerError
 from producer.models.planning import GENERATED_ROLES
 from producer.plan import ROLES, STYLES
 from producer.training.batch import Row, collate
@@ -36,7 +37,11 @@ def planning_metrics(model, rows: Sequence[Row]) -> dict[str, float]:
     style_ok = style_n = 0
     tempo_err: list[float] = []
     for r in rows:
-        plan = model.plan_production(r["prompt"])
+        try:
+            plan = model.plan_production(r["prompt"])
+        except ProducerError:  # a refused request makes nothing: every true role is missed
+            fn += int(sum(v > 0.5 for v in r["plan_roles"]))
+            continue
         predicted = {s.role for s in plan.stems if s.source == "generate"}
         truth = {role for role, v in zip(ROLES, r["plan_roles"], strict=True) if v > 0.5}
         truth &= set(GENERATED_ROLES)

@@ -305,11 +305,13 @@ def test_no_or_ambiguous_style_gives_none(text):
 FULL = [
     (
         "Create a dark trap beat with heavy 808s",
-        PromptHints(style="trap"),
+        PromptHints(style="trap", included=frozenset({"bass"}), instruments={"bass": "808"},
+                    mood_mode="minor"),
     ),
     (
         "Make a dark trap beat at 142 bpm in F minor, no melody",
-        PromptHints(bpm=142.0, key="F", mode="minor", excluded=frozenset({"melody"}), style="trap"),
+        PromptHints(bpm=142.0, key="F", mode="minor", excluded=frozenset({"melody"}), style="trap",
+                    mood_mode="minor"),
     ),
     (
         "chill lofi, 80 bpm, key of Ebm, drumless, no vocals",
@@ -322,7 +324,13 @@ FULL = [
     ),
     (
         "A dark, bass-heavy drill beat — no-nonsense, hard-hitting",
-        PromptHints(style="drill"),
+        PromptHints(style="drill", included=frozenset({"bass"}), mood_mode="minor"),
+    ),
+    (
+        "slow eerie ATL beat, just drums and a rhodes, no vocals",
+        PromptHints(style="trap", included=frozenset({"drums", "harmony"}), only=True,
+                    excluded=frozenset({"vocals"}), instruments={"harmony": "keys"},
+                    tempo_word="slow", mood_mode="minor"),
     ),
 ]  # fmt: skip
 
