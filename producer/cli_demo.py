@@ -148,6 +148,12 @@ def run_demo(args: argparse.Namespace) -> int:
         f"{p.key} {p.mode} ({stems}); {q.integrated_lufs:.1f} LUFS, {q.true_peak_dbtp:.1f} dBTP, "
         f"score {q.score:.2f}; {total:.1f} s"
     )
+    for role in p.needs_input:
+        print(
+            f"  note: the prompt asks for {role}, which no generator makes: give a take with "
+            f"--input FILE --input-role {role}",
+            file=sys.stderr,
+        )
     if chatty:
         rest = [str(v) for k, v in paths.items() if k != "master"]
         print(f"  also: {', '.join(rest)}", file=sys.stderr)

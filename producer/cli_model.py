@@ -33,15 +33,48 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     )
     done = time.perf_counter()
     if args.json:
-        print(json.dumps(plan.model_dump(mode="json"), indent=2))
+        print(
+            json.dumps(
+                plan.model_dump(mode="json", exclude=set() if args.explain else {"reasons"}),
+                indent=2,
+            )
+        )
         return 0
-    stems = ", ".join(f"{s.role} ({s.source})" for s in plan.stems)
-    print(f"style   {plan.style}" + (f" ({', '.join(plan.mood)})" if plan.mood else ""))
-    print(f"tempo   {plan.bpm:g} bpm")
-    print(f"key     {plan.key} {plan.mode}")
-    print(f"stems   {stems}")
+    if args.explain:
+        for line in explain_lines(plan):
+            print(line)
+    else:
+        stems = ", ".join(f"{s.role} ({s.source})" for s in plan.stems)
+        print(f"style   {plan.style}" + (f" ({', '.join(plan.mood)})" if plan.mood else ""))
+        print(f"tempo   {plan.bpm:g} bpm")
+        print(f"key     {plan.key} {plan.mode}")
+        print(f"stems   {stems}")
+    for role in plan.needs_input:
+        print(
+            f"note    the prompt asks for {role}: no generator makes them; give a take with "
+            f"--input FILE --input-role {role}",
+            file=sys.stderr,
+        )
     print(f"(model load {loaded - started:.1f} s, planning {done - loaded:.2f} s)", file=sys.stderr)
     return 0
+
+
+def explain_lines(plan) -> list[str]:
+    """One line per decided field: the value, who decided it, and the words or confidence."""
+    shown = {"bpm": f"{plan.bpm:g} bpm", "key": plan.key, "mode": plan.mode, "style": plan.style}
+    lines = []
+    for r in plan.reasons:
+        value = shown.get(r.field, r.value)
+        if r.source == "model":
+            detail = f"p={r.confidence:.2f}" if r.confidence is not None else ""
+            detail = ", ".join(x for x in (detail, r.rule) if x)
+        elif r.source == "prompt":
+            words = ", ".join(f'"{w}"' for w in r.words)
+            detail = f"{words} ({r.rule})" if words else r.rule
+        else:
+            detail = r.rule
+        lines.append(f"{r.field:<8}{value:<16}{r.source:<8}{detail}".rstrip())
+    return lines
 
 
 def _cmd_write_faust(args: argparse.Namespace) -> int:
@@ -179,6 +212,11 @@ def add_model_commands(sub) -> None:
     plan.add_argument("--checkpoint", help="a trained model folder (default: the packaged one)")
     plan.add_argument("--device", default="cpu")
     plan.add_argument("--json", action="store_true", help="print the ProductionPlan as JSON")
+    plan.add_argument(
+        "--explain",
+        action="store_true",
+        help="show which words (or the model, with its confidence) decided each field",
+    )
     plan.set_defaults(func=_cmd_plan)
 
     wf = sub.add_parser("write-faust", help="write a Faust mix script for a folder of stems")

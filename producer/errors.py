@@ -35,5 +35,9 @@ class RenderError(ProducerError):
     """Rendering produced unusable audio (non-finite or runaway output) or could not run."""
 
 
+class PlanError(ProducerError):
+    """A request the planner cannot honour: it leaves nothing to make or contradicts itself."""
+
+
 class ModelNotFoundError(ProducerError):
     """A model name or path that is not on disk; says where it looked and what to do."""

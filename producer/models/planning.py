@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from producer.errors import ProducerError
+from producer.errors import PlanError
 from producer.models.prompt_style import TEMPO_POSITIONS
 from producer.modules.heads import TEMPO_CENTER, TEMPO_SCALE  # noqa: F401 - re-exported
 from producer.plan import KEYS, MODES, STYLE_BPM, STYLES, PlanReason, ProductionPlan, StemSpec
@@ -57,10 +57,6 @@ class InputAnalysis:
     key: str | None = None
     mode: str | None = None
     role: str | None = None  # the role the input is kept as (e.g. "vocals")
-
-
-class PlanError(ProducerError):
-    """A request the planner cannot honour: it leaves nothing to make or contradicts itself."""
 
 
 def _reason(field: str, value, source: str, rule: str = "", words=(), confidence=None):

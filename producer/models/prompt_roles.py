@@ -271,8 +271,10 @@ def _is_modifier(tokens: list[Token], m: _Mention) -> bool:
     return following in _MODIFIERS or hyphenated
 
 
-def _skip(tokens: list[Token], i: int, words: frozenset[str]) -> int:
-    while i < len(tokens) and tokens[i].norm in words:
+def _skip(tokens: list[Token], i: int, words: frozenset[str], at=()) -> int:
+    """The first token from `i` on that is not in `words` (or that starts a mention in `at`:
+    the "a" of "a cappella")."""
+    while i < len(tokens) and tokens[i].norm in words and i not in at:
         i += 1
     return i
 
@@ -280,13 +282,13 @@ def _skip(tokens: list[Token], i: int, words: frozenset[str]) -> int:
 def _item_at(tokens, i, at, adjectives: int) -> _Mention | None:
     """The stem mention starting a list item at token `i`: determiners and up to `adjectives`
     free words may come first ("some dusty drums", "a fat bassline")."""
-    j = _skip(tokens, i, _DETERMINERS)
+    j = _skip(tokens, i, _DETERMINERS, at)
     free = 0
     while j not in at and j < len(tokens) and free < adjectives:
         if tokens[j].norm in _BREAKS:
             return None
         j, free = j + 1, free + 1
-        j = _skip(tokens, j, _DETERMINERS)
+        j = _skip(tokens, j, _DETERMINERS, at)
     return at.get(j)
 
 

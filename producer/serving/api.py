@@ -63,7 +63,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         400: "Bad input: an unusable upload, an empty prompt, a plan without stems.",
         404: "No such result (unknown or expired), or no such stem in it.",
         413: "The upload is over the size or length limit.",
-        422: "A request outside the limits, or a Faust script the validator refuses.",
+        422: "A request outside the limits, a prompt that refuses every stem or contradicts "
+        "itself, or a Faust script the validator refuses.",
         503: "Overloaded or a stage is restarting: retry after `Retry-After` seconds.",
         504: "The request ran past the server's time limit.",
     }.items()

@@ -4,7 +4,8 @@ Domain errors (`producer.errors`) are raised deep in the stages, often in anothe
 hands them back wrapped in a `RayTaskError` whose text carries a traceback. `unwrap` digs the
 original out, and `http_error` turns it into a status and one clear line for the JSON body:
 
-    ProducerError (bad prompt, unknown role, empty plan)          400
+    ProducerError (bad prompt, unknown role)                      400
+    PlanError (a prompt that refuses everything or contradicts)   422
     AudioInputError (unreadable, silent, corrupt upload)          400
     NotFoundError (unknown or expired result id, stem)            404
     LimitError (upload or request over a configured limit)        413 / 422
@@ -25,6 +26,7 @@ from producer.errors import (
     FaustCompileError,
     FaustValidationError,
     ModelNotFoundError,
+    PlanError,
     ProducerError,
     RenderError,
 )
@@ -82,6 +84,7 @@ _STATUS: tuple[tuple[type[BaseException], int], ...] = (
     (FaustCompileError, 422),
     (RenderError, 422),
     (ModelNotFoundError, 422),
+    (PlanError, 422),
     (AudioInputError, 400),
     (RequestTimeoutError, 504),
     (OverloadedError, 503),

@@ -7,7 +7,8 @@
 2. trains the `default` preset on the training corpus for `--epochs` epochs, then the quality
    head alone for `--quality-epochs` more;
 3. evaluates on the held-out corpus (planning F1, style accuracy, tempo error, quality Spearman,
-   Faust token accuracy, compile rate of `--eval-scripts` written scripts);
+   Faust token accuracy, compile rate of `--eval-scripts` written scripts) and the planner on
+   the hand-written evaluation prompts (`producer/data/eval_prompts.jsonl`);
 4. saves the model to `producer/models/weights/default/` (safetensors, a few MB) with the
    metrics in `metrics.json` beside it.
 
@@ -77,6 +78,10 @@ def build(
     t = time.perf_counter()
     metrics = trainer.evaluate(heldout_dir, scripts=eval_scripts)
     timings["eval_s"] = time.perf_counter() - t
+    # The planner on hand-written prompts that training never saw (prompt_eval).
+    from producer.training.prompt_eval import load_eval_prompts, score_planner
+
+    metrics["eval_prompts"] = score_planner(model.plan_production, load_eval_prompts()).summary()
 
     model.save_pretrained(out)
     report = {

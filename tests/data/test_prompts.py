@@ -149,9 +149,7 @@ def test_rules_recover_stated_tempo_key_and_stems(draws_):
         # The rules read every stem phrasing the corpus uses: refused roles exactly (vocals are
         # never generated, so "instrumental", no vocals, is always true), named ones only when
         # present, and a restriction as exactly the song's roles.
-        assert hints.excluded - {"vocals"} == (set() if d.restricted else set(d.excluded)), (
-            d.prompt
-        )
+        assert hints.excluded - {"vocals"} == (set() if d.restricted else set(d.excluded)), d.prompt
         assert hints.included <= set(d.roles), d.prompt
         assert hints.only == d.restricted, d.prompt
         if d.restricted:

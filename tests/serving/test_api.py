@@ -264,6 +264,25 @@ def test_plan_route(make_client):
     assert_error(make_client().post("/v1/plan", json={"prompt": "x", "bpm": 3}), 422)
 
 
+def test_the_plan_explains_itself_and_a_self_contradicting_prompt_is_422(make_client):
+    client = make_client()
+    plan = client.post("/v1/plan", json={"prompt": "ATL beat, just drums and 808s"}).json()
+    assert plan["style"] == "trap" and {s["role"] for s in plan["stems"]} == {"drums", "bass"}
+    why = {r["field"]: r for r in plan["reasons"]}
+    assert why["style"]["source"] == "prompt" and why["style"]["words"] == ["ATL"]
+    assert why["melody"]["value"] == "leave out" and why["melody"]["rule"] == "restriction"
+    body = assert_error(
+        client.post("/v1/plan", json={"prompt": "heavy 808s but no bass at all"}), 422, "PlanError"
+    )
+    assert "bass" in body["error"]["message"]
+    body = assert_error(
+        client.post("/v1/produce", data={"prompt": "no drums, no bass, no melody, no chords"}),
+        422,
+        "PlanError",
+    )
+    assert "leave at least one in" in body["error"]["message"]
+
+
 def test_a_request_over_its_time_limit_is_504(make_client):
     response = make_client(request_timeout_s=0.01).post("/v1/produce", data=BEAT)
     assert "0.01 s" in assert_error(response, 504, "RequestTimeoutError")["error"]["message"]
