@@ -39,6 +39,7 @@ __all__ = [
     "EvalPrompt",
     "FieldScores",
     "baseline_planners",
+    "format_report",
     "load_eval_prompts",
     "score_planner",
 ]

@@ -68,7 +68,7 @@ def test_explicit_prompt_words_are_honoured(model, prompt, bpm, key, mode, absen
 
 
 def test_excluding_everything_is_a_clear_error(model):
-    with pytest.raises(ProducerError, match="excludes every role"):
+    with pytest.raises(ProducerError, match="refuses every stem"):
         model.plan_production("no drums, no bass, no melody, no chords")
 
 
