@@ -469,7 +469,7 @@ class _Reader:
         if not n:
             return
         end = i - 1 if i > 0 and self.tokens[i - 1].norm == "," else i
-        items = [m for m in _list_before(self.tokens, end, self.at, adjectives=2)]
+        items = _list_before(self.tokens, end, self.at, adjectives=2)
         items = [m for m in items if m.start not in self.used]
         if items:
             self.restrict(items, self.words(items[0].start, i + n))

@@ -165,6 +165,7 @@ def baseline_planners(model, seed: int = 0) -> dict[str, Callable[[str], Product
     import torch
 
     from producer.models.planning import GENERATED_ROLES
+    from producer.modules.heads import TEMPO_CENTER, TEMPO_SCALE
 
     rng = np.random.default_rng(seed)
 
@@ -173,8 +174,6 @@ def baseline_planners(model, seed: int = 0) -> dict[str, Callable[[str], Product
         out = model.planning_head(model.fuse_prompt(model.encode_text([prompt]), None, None))
         roles = torch.sigmoid(out["roles"][0]).cpu().numpy()
         style = STYLES[int(out["style"][0].argmax())]
-        from producer.modules.heads import TEMPO_CENTER, TEMPO_SCALE
-
         bpm = float(out["tempo"][0].reshape(-1)[0]) * TEMPO_SCALE + TEMPO_CENTER
         stems = [StemSpec(role=r) for r in GENERATED_ROLES if roles[ROLES.index(r)] >= 0.5]
         return ProductionPlan(
