@@ -82,15 +82,15 @@ LEXICON: dict[tuple[str, ...], RoleWord] = {
     **_words("melody", "pluck plucks arp arps arpeggio arpeggios", generic=False,
              instrument="pluck"),
     **_words("vocals", "vocals vocal vox voice voices lead_vocals lead_vocal"),
-    **_words("vocals", "hook hooks vocal_chops vocal_chop vocal_samples a_cappella acapella "
-             "acappella a-cappella a_capella a-capella adlibs ad-libs ad_libs",
+    **_words("vocals", "hook hooks vocal_chops vocal_chop vocal_samples vocal_sample a_cappella "
+             "acapella acappella a-cappella a_capella a-capella adlibs ad-libs ad_libs",
              generic=False),
-    **_words("vocals", "rap rapping rapper rappers singer singers singing lyrics lead_singer",
+    **_words("vocals", "rap raps rapping rapper rappers singer singers singing lyrics lead_singer",
              kind="negative"),
     **_words("other", "fx sfx sound_effects sound_fx ear_candy"),
     **_words("other", "risers riser sweeps impacts texture textures ambience ambiences "
              "atmospherics vinyl_crackle vinyl_noise tape_hiss foley field_recordings "
-             "field_recording rain_sounds rain_noise crackle crackles hiss ambient_noise "
+             "field_recording rain rain_sounds rain_noise crackle crackles hiss ambient_noise "
              "white_noise", generic=False),
 }  # fmt: skip
 
@@ -129,19 +129,29 @@ _NEGATIONS = _phrases(
     "cut out", "strip out",
     "not any", "leave off", "get rid of", "no need for", "don't need", "dont need",
     "do not need", "don't want", "dont want", "do not want", "don't add", "dont add",
-    "don't include", "don't use", "dont use", "don't put", "hold the", "drop the", "drop any",
+    "don't include", "dont include", "don't use", "dont use", "don't put", "dont put",
+    "do not put", "do not add", "do not use", "do not include", "hold the", "drop the", "drop any",
     "drop all", "everything but", "everything except", "all but", "lay off the", "leave the",
     "take the", "keep the", "cut the",
 )  # fmt: skip
 # "leave the drums out": these need "out" / "off" after the list to be a negation.
 _SPLIT_NEGATIONS = _phrases("leave the", "take the", "keep the", "cut the")
 _VERB_NEGATIONS = _set("skip remove mute lose leave take cut drop")
+_DROP_OUT = _set("out entirely completely altogether")
 _KEEPERS = _set("don't dont never not")  # "don't skip the drums"
 _RESTRICT_BEFORE = _phrases(
     "only", "just", "solely", "purely", "exclusively", "merely", "nothing but", "nothing except",
     "nothing other than", "strip it down to", "stripped down to", "strip down to",
-    "stripped back to", "keep it to", "limit it to", "nothing besides",
+    "stripped back to", "keep it to", "limit it to", "nothing besides", "all i need is",
+    "all i want is", "all we need is",
 )  # fmt: skip
+_RESTRICT_BEFORE_WORDS = frozenset(w for p in _RESTRICT_BEFORE if len(p) == 1 for w in p)
+# "just give me chords", "only need drums": a request verb between the restriction and the list.
+_REQUEST_VERBS = _set("need want give gimme make use have add do")
+_REQUEST_OBJECTS = _set("me us")
+# "strip it down to just those two": the restriction points back at the stems named before it.
+_ANAPHORA = _set("those these them both")
+_ANAPHOR_TAILS = _set("two three four 2 3 4 things stems instruments elements parts sounds")
 _RESTRICT_AFTER = _phrases(
     "only", "alone", "by themselves", "by itself", "and nothing else", "nothing else",
     "and that's it", "and thats it", "that's it", "thats it", "that's all", "thats all",
@@ -157,11 +167,13 @@ _FINE = _phrases(
 _EVERYTHING = _set("nothing instruments instrumentation music beat")
 _GENERATED = ("drums", "bass", "melody", "harmony", "other")
 # "my own bass", "I'll add the vocals myself": the person brings that stem.
-_OWN_BEFORE = _phrases("my own", "our own", "their own")
-_OWN_AFTER = _set("myself ourselves later")
+_OWN_BEFORE = _phrases("my own", "our own", "their own", "his own", "her own", "your own")
+_OWN_AFTER = _set("myself ourselves himself herself themselves later")
 _INSTRUMENTAL = _set("instrumental instrumentals instrumentally")
 # Real words one typo away from a stem word.
-_NOT_TYPOS = _set("cords brash lease heads hooked bases based sunny subtle")
+_NOT_TYPOS = _set(
+    "cords brash lease heads hooked bases based sunny subtle rainy train brain grain rains"
+)
 # Tails that make "<stem>-<tail>" a positive mention of the stem ("bass-heavy", "keys-driven").
 _HYPHEN_TAILS = _set(
     "heavy driven led forward focused centric boosted laden rich based first dominant fueled "
@@ -207,6 +219,11 @@ def _single(tokens: list[Token], i: int) -> tuple[RoleWord, int] | None:
     head, _, tail = norm.partition("-")
     if tail in _HYPHEN_TAILS and (head,) in LEXICON:  # "bass-heavy", "piano-driven"
         return LEXICON[(head,)], 1
+    parts = norm.split("-")
+    if len(parts) > 1 and all((w,) in LEXICON for w in parts):  # "kick-snare", "keys-bass"
+        roles = {LEXICON[(w,)].role for w in parts}
+        if len(roles) == 1:
+            return LEXICON[(parts[-1],)], 1
     typo = fuzzy_lookup(norm, _SINGLE_WORDS, never=_NOT_TYPOS)
     if typo is not None:
         return LEXICON[(typo,)], 1
@@ -223,8 +240,13 @@ def _lookup(tokens: list[Token], i: int) -> tuple[RoleWord, int] | None:
     # melody" a melody. An instrument named earlier in it plays it ("piano melody" on keys).
     while i + n < len(tokens) and (nxt := _single(tokens, i + n)) is not None:
         head, m = nxt
-        if head.kind == "negative" or (head.role == "vocals" and word.role != "vocals"):
-            break  # "piano vocals"? two things, not a compound
+        # Words of two roles side by side are a list without commas ("drums bass keys"), not a
+        # compound, unless a pitched instrument plays the melody or chords ("piano melody").
+        related = head.role == word.role or (
+            head.role in ("harmony", "melody") and word.instrument in _PITCHED
+        )
+        if head.kind == "negative" or not related:
+            break
         instrument = head.instrument
         if instrument is None and (
             word.role == head.role
@@ -251,7 +273,9 @@ def _mentions(tokens: list[Token]) -> dict[int, _Mention]:
             and tokens[i + 1].norm in _VERB_OBJECTS
             and (tokens[i].norm in _VERBISH or fuzzy_lookup(tokens[i].norm, _VERBISH))
         )
-        if found is None or verb:
+        # "make it rain" is a money phrase, not the sound of rain
+        weather = tokens[i].norm == "rain" and i > 0 and tokens[i - 1].norm in ("it", "make")
+        if found is None or verb or weather:
             i += 1
             continue
         word, n = found
@@ -299,6 +323,10 @@ def _list_from(tokens, i, at, *, adjectives: int) -> tuple[list[_Mention], list[
     while (item := _item_at(tokens, i, at, adjectives)) is not None:
         items.append(item)
         k = item.end
+        if k in at:  # "drums bass and keys": no comma between
+            joiners.append("")
+            i = k
+            continue
         if k < len(tokens) and tokens[k].norm in _CONNECTORS:
             joiners.append(tokens[k].norm)
             i = k + 1
@@ -317,6 +345,9 @@ def _list_before(tokens, end: int, at, *, adjectives: int) -> list[_Mention]:
     items = [by_end[end]]
     while True:
         k = items[0].start
+        if k in by_end:  # "drums bass and keys": no comma between
+            items.insert(0, by_end[k])
+            continue
         # Up to `adjectives` free words and determiners, then a connector, then an item.
         free = 0
         while k > 0 and free <= adjectives and tokens[k - 1].norm not in _CONNECTORS:
@@ -406,14 +437,14 @@ class _Reader:
             end = items[-1].end
             if not (end < len(tokens) and tokens[end].norm in ("out", "off")):
                 return  # "keep the drums hard" is no exclusion
-        if phrase[0] == "drop" and items[0].text.lower() == "bass":
-            return  # "drop the bass" asks for a bass drop
+        if phrase[0] == "drop" and items[0].text.lower() == "bass" and not self.drop_refuses(i):
+            return  # "drop the bass" asks for a bass drop, "…but drop the bass" refuses it
         # "no drums, bass or vocals" is a list; "no vocals, 808s hitting hard" is not: when
         # only commas join the items, the comma ends the negated phrase. So does a list that
         # goes on to be allowed or restricted to ("no melody, chords and drums are fine",
         # "without the drums, piano and sax only").
         after = items[-1].end
-        if set(joiners) <= {","} or _phrase_len(tokens, after, _FINE | _RESTRICT_AFTER):
+        if set(joiners) <= {",", ""} or _phrase_len(tokens, after, _FINE | _RESTRICT_AFTER):
             items = items[:1]
         words = self.words(i, items[-1].end)
         for m in items:
@@ -424,6 +455,12 @@ class _Reader:
                 self.exclude(m.role, m.word, words)
             else:
                 self.refused_parts.add(m.text.lower().rstrip("s"))
+
+    def drop_refuses(self, i: int) -> bool:
+        """Whether "drop the bass" at token `i` refuses the bass rather than asking for a drop:
+        after "but" ("bells, but drop the bass") or before "out", "entirely", "completely"."""
+        after = self.tokens[i + 3].norm if i + 3 < len(self.tokens) else ""
+        return (i > 0 and self.tokens[i - 1].norm == "but") or after in _DROP_OUT
 
     def everything(self, i: int) -> bool:
         """ "no nothing", "no instruments at all": every generated stem refused."""
@@ -444,10 +481,16 @@ class _Reader:
                 continue
             before = m.start >= 2 and _phrase_len(self.tokens, m.start - 2, _OWN_BEFORE) == 2
             after = m.end < len(self.tokens) and self.tokens[m.end].norm in _OWN_AFTER
-            if before or after:
+            if before:
                 self.used.add(m.start)
-                start = m.start - 2 if before else m.start
-                self.exclude(m.role, None, self.words(start, m.end + after), "you bring it")
+                self.exclude(m.role, None, self.words(m.start - 2, m.end), "you bring it")
+            elif after:  # "I'll do the drums, bass and keys myself": the whole list
+                items = _list_before(self.tokens, m.end, self.at, adjectives=2)
+                for item in items:
+                    if item.start not in self.used:
+                        self.used.add(item.start)
+                        words = self.words(items[0].start, m.end + 1)
+                        self.exclude(item.role, None, words, "you bring it")
 
     def drum_parts(self) -> None:
         """ "no kicks, no snares, no hats": refusing two drum parts or more refuses the drums."""
@@ -456,19 +499,41 @@ class _Reader:
             self.exclude("drums", None, "every drum part", "drum parts refused")
 
     def restriction_before(self, i: int) -> None:
-        n = _phrase_len(self.tokens, i, _RESTRICT_BEFORE)
-        if not n or (i > 0 and self.tokens[i - 1].norm == "not"):  # "not just drums"
+        tokens = self.tokens
+        n = _phrase_len(tokens, i, _RESTRICT_BEFORE)
+        if not n or (i > 0 and tokens[i - 1].norm == "not"):  # "not just drums"
             return
-        items, _ = _list_from(self.tokens, i + n, self.at, adjectives=2)
+        j = i + n
+        while j < len(tokens) and tokens[j].norm in _RESTRICT_BEFORE_WORDS:
+            j += 1  # "strip it down to just those two", "only just"
+        if j < len(tokens) and tokens[j].norm in _ANAPHORA and self.anaphor(j):
+            earlier = [m for m in self.at.values() if m.end <= i and m.start not in self.used]
+            if earlier:
+                self.restrict(earlier, self.words(earlier[0].start, j + 1))
+            return
+        if j < len(tokens) and tokens[j].norm in _REQUEST_VERBS:
+            j += 1
+            if j < len(tokens) and tokens[j].norm in _REQUEST_OBJECTS:
+                j += 1
+        items, _ = _list_from(tokens, j, self.at, adjectives=2)
         items = [m for m in items if m.start not in self.used]
         if items:
             self.restrict(items, self.words(i, items[-1].end))
+
+    def anaphor(self, j: int) -> bool:
+        """Whether "those" at token `j` stands for stems ("just those two", "only these.")
+        rather than opening a noun phrase ("just those dark vibes")."""
+        k = j + 1
+        while k < len(self.tokens) and self.tokens[k].norm in _ANAPHOR_TAILS:
+            k += 1
+        return k >= len(self.tokens) or self.tokens[k].norm in _BREAKS
 
     def restriction_after(self, i: int) -> None:
         n = _phrase_len(self.tokens, i, _RESTRICT_AFTER)
         if not n:
             return
-        end = i - 1 if i > 0 and self.tokens[i - 1].norm == "," else i
+        # "808s and hats, that's it", "piano. thats it"
+        end = i - 1 if i > 0 and self.tokens[i - 1].norm in (",", ".", ";", "!") else i
         items = _list_before(self.tokens, end, self.at, adjectives=2)
         items = [m for m in items if m.start not in self.used]
         if items:
@@ -498,6 +563,14 @@ def _resolve(reader: _Reader, positive: dict[str, list[_Mention]]):
     return instruments, conflicts
 
 
+_SAMPLED_VOCALS = _phrases("vocal chops", "vocal chop", "vocal samples", "vocal sample")
+_SAMPLED_BEFORE = _set("chopped sampled pitched chipmunk")
+
+
+def _norms(tokens: list[Token], m: _Mention) -> tuple[str, ...]:
+    return tuple(t.norm for t in tokens[m.start : m.end])
+
+
 def parse_roles(text: str) -> RoleHints:
     """What `text` says about its stems (see the module docstring for the rules)."""
     reader = _Reader(text)
@@ -521,8 +594,15 @@ def parse_roles(text: str) -> RoleHints:
         reader.evidence.append(Evidence("roles", f"include {m.role}", (m.text,), "named stem"))
     for m in reader.restricted:
         positive.setdefault(m.role, []).append(m)
-    # "instrumental" refuses vocals unless vocals are named ("an instrumental with vocal chops").
-    if instrumental and "vocals" not in positive:
+    # "instrumental" refuses vocals; sampled vocals fit in one ("an instrumental with vocal
+    # chops"), sung or rapped ones do not ("instrumental with a hook sung by a girl": a conflict).
+    vocals = positive.get("vocals", [])
+    sampled = all(
+        _norms(reader.tokens, m) in _SAMPLED_VOCALS
+        or (m.start > 0 and reader.tokens[m.start - 1].norm in _SAMPLED_BEFORE)
+        for m in vocals
+    )
+    if instrumental and not (vocals and sampled):
         for word in instrumental:
             reader.exclude("vocals", None, word, "instrumental")
     instruments, conflicts = _resolve(reader, positive)

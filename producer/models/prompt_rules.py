@@ -82,9 +82,20 @@ _TEMPO_PATTERNS = (
     re.compile(rf"\b(?:around|about|roughly|~)\s*{_NUMBER}{_NOT_A_TEMPO}", re.I),
     # "trap, 150, F minor", "Boom bap. Ab minor. 94.", "..., 87": a number standing alone as
     # one item of a list or a sentence of its own
-    re.compile(rf"(?:^|[,;|/]|(?<!\d)\.|\s-)\s*{_NUMBER}\s*(?=$|[,;|!/]|\.(?!\d)|\s-\s)"),
-    # "in D minor 140 with…": a number right after the key's mode
+    re.compile(
+        rf"(?:^|[,;|/]|(?<!\d)\.|\s-)\s*{_NUMBER}(?:\s+(?:please|pls|plz|ish))?\s*"
+        rf"(?=$|[,;|!/]|\.(?!\d)|\s-\s)",
+        re.I,
+    ),
+    # "in D minor 140 with…", "Abm 134", "Cmaj 96": a number right after the key's mode
     re.compile(rf"\b(?:minor|major|maj|min)\s+{_NUMBER}{_NOT_A_TEMPO}", re.I),
+    re.compile(rf"(?<![\w#])[A-G][#♯♭b]?(?:m|maj|min)\s+{_NUMBER}{_NOT_A_TEMPO}"),
+    # "trap 160 A# minor", "140 in F minor": a number right before a key with its mode
+    re.compile(rf"\b{_NUMBER}\s+(?:in\s+)?[A-G][#♯♭b]?(?:m\b|\s*(?i:minor|major|maj|min)\b)"),
+    # "gfunk 96 Cmaj", "boom bap 92": a number right after the style's name
+    re.compile(
+        rf"\b(?:trap|drill|boom[\s-]?bap|lo[\s-]?fi|g[\s-]?funk)\s+{_NUMBER}{_NOT_A_TEMPO}", re.I
+    ),
 )
 
 

@@ -28,6 +28,12 @@ NAMED = [
     ("kick back and relax", set()),
     ("a rap beat for my rapper", set()),  # rap names the genre, not a vocal stem
     ("a sub-genre of trap", set()),
+    ("drums bass keys and a little melody", {"drums", "bass", "harmony", "melody"}),  # no commas
+    ("a soft kick-snare", {"drums"}),  # two drum parts joined by a hyphen
+    ("piano and rain", {"harmony", "other"}),
+    ("make it rain", set()),  # money, not weather
+    ("rainy day feel", set()),  # "rainy" is no typo of "rain"
+    ("my friend raps over it", set()),  # "raps" is no typo of "arps"
     ("", set()),
 ]
 
@@ -76,6 +82,14 @@ REFUSED = [
     ("no drums no bass no nothing", {"drums", "bass", "melody", "harmony", "other"}),
     ("trap beat minus the 808, im gonna add my own bass later", {"bass"}),  # the person brings it
     ("just the drums, i'll add bass myself", {"bass"}),
+    (
+        "I'll handle drums, bass, the keys and the melody myself",
+        {"drums", "bass", "harmony", "melody"},
+    ),  # a whole list
+    ("he wants to do his own hook", {"vocals"}),
+    ("dont put vocals on it", {"vocals"}),
+    ("bells, but drop the bass", {"bass"}),  # "but drop the bass" refuses it
+    ("drop the bass out", {"bass"}),
 ]
 
 
@@ -89,6 +103,7 @@ def test_refused_stems_are_excluded(text, roles):
 KEPT = [
     "keep the drums hard",  # "keep the … out" refuses; "keep the drums hard" does not
     "drop the bass",  # a bass drop
+    "then drop the bass hard",
     "no hi-hats",  # a part
     "no 808 glide",
     "no drum fills",
@@ -102,10 +117,14 @@ def test_phrases_that_only_look_like_a_refusal_refuse_nothing(text):
     assert parse_roles(text).excluded == frozenset()
 
 
-def test_instrumental_refuses_vocals_unless_vocals_are_named():
+def test_instrumental_refuses_vocals_but_allows_sampled_ones():
     assert parse_roles("an instrumental trap beat").excluded == {"vocals"}
-    hints = parse_roles("an instrumental with vocal chops")
-    assert hints.included == {"vocals"} and not hints.excluded and not hints.conflicts
+    for text in ("an instrumental with vocal chops", "instrumental, chopped vocals"):
+        hints = parse_roles(text)
+        assert hints.included == {"vocals"} and not hints.excluded and not hints.conflicts
+    # sung or rapped vocals in an instrumental contradict it
+    assert parse_roles("instrumental with a hook sung by a girl").conflicts == ("vocals",)
+    assert parse_roles("g-funk instrumental but put a vocal hook on it").conflicts == ("vocals",)
 
 
 def test_a_list_that_goes_on_to_be_allowed_is_cut_at_its_comma():
@@ -131,6 +150,13 @@ ONLY = [
     ("only lush strings", {"harmony"}),
     ("jsut drums", {"drums"}),  # a typo of "just"
     ("lo-fi no melody no bass just drums and crackle", {"drums", "other"}),
+    ("only drums bass and some vinyl crackle", {"drums", "bass", "other"}),  # no commas
+    ("heartbroken. 3am. piano. thats it", {"harmony"}),  # the restriction after a full stop
+    ("somber strings and piano, strip it down to just those two", {"harmony"}),  # "those"
+    ("808s and claps, only those please", {"bass", "drums"}),
+    ("just give me chords and a bassline", {"harmony", "bass"}),  # a request verb between
+    ("i just need an acapella", {"vocals"}),
+    ("all i need is drums and a bassline", {"drums", "bass"}),
 ]
 
 
@@ -142,7 +168,14 @@ def test_restrictions_give_exactly_those_stems(text, roles):
 
 
 @pytest.mark.parametrize(
-    "text", ["just a vibe with some keys", "only the hardest beat", "not just drums and bass"]
+    "text",
+    [
+        "just a vibe with some keys",
+        "only the hardest beat",
+        "not just drums and bass",
+        "808s and keys, just those dark vibes",  # "those" opens a noun phrase here
+        "just make it hit, 808s and hats",
+    ],
 )
 def test_only_and_just_without_a_stem_list_restrict_nothing(text):
     assert not parse_roles(text).only

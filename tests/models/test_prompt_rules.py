@@ -32,6 +32,11 @@ TEMPO = [
     ("tempo around 140", 140.0),
     ("TRAP 145 BPM", 145.0),
     ("140 bpm, later 150 bpm", 140.0),  # the first stated tempo
+    ("trap 160 A# minor no melody", 160.0),  # a number right before a key
+    ("Abm 134", 134.0),  # right after a key
+    ("gfunk 96 Cmaj", 96.0),  # right after the style's name
+    ("boom bap 92, dusty", 92.0),
+    ("sliding 808s. 140 please. no vocals", 140.0),  # a sentence of its own
 ]
 NO_TEMPO = [
     "90s boom bap",
@@ -48,6 +53,10 @@ NO_TEMPO = [
     "like 50 cent at 50 cent's peak",
     "at 120 hz cutoff",
     "3 verses and 16 bars",
+    "boom bap 90s vibes",
+    "drill 2013 sound",
+    "trap 100 percent",
+    "give me 2 beats in Am",
     "",
 ]
 

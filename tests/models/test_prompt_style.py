@@ -27,6 +27,8 @@ IMPLIED = [
     ("90s west coast", "g-funk"),  # a named style beats an era hint
     ("real hip hop, boom bap, none of that trap stuff", "boom-bap"),
     ("tarp beat with 808s", "trap"),  # a typo of a style name
+    ("zone 6 stuff, menacing", "trap"),
+    ("death row records mid-90s type instrumental", "g-funk"),  # a label beats an era hint
 ]
 
 
