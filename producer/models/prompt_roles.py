@@ -73,7 +73,7 @@ LEXICON: dict[tuple[str, ...], RoleWord] = {
              generic=False, instrument="pad"),
     **_words("harmony", "guitar guitars", generic=False, instrument="pluck"),
     **_words("melody", "melody melodies melodic_line lead leads topline toplines riff riffs "
-             "countermelody motif hook_melody"),
+             "lick licks countermelody motif hook_melody"),
     **_words("melody", "synth synths synth_lead lead_synth synth_leads flute flutes whistle "
              "whistles horns horn brass sax saxophone trumpet trumpets violin lead_line",
              generic=False, instrument="lead"),
@@ -81,7 +81,8 @@ LEXICON: dict[tuple[str, ...], RoleWord] = {
              instrument="bell"),
     **_words("melody", "pluck plucks arp arps arpeggio arpeggios", generic=False,
              instrument="pluck"),
-    **_words("vocals", "vocals vocal vox voice voices lead_vocals lead_vocal"),
+    **_words("vocals", "vocals vocal vox voice voices lead_vocals lead_vocal choir_vocals "
+             "choir_vox"),
     **_words("vocals", "hook hooks vocal_chops vocal_chop vocal_samples vocal_sample a_cappella "
              "acapella acappella a-cappella a_capella a-capella adlibs ad-libs ad_libs",
              generic=False),
@@ -128,7 +129,9 @@ _NEGATIONS = _phrases(
     "nix", "exclude", "excluding", "omit", "hate", "hates", "dislike", "leave out", "take out",
     "cut out", "strip out",
     "not any", "leave off", "get rid of", "no need for", "don't need", "dont need",
-    "do not need", "don't want", "dont want", "do not want", "don't add", "dont add",
+    "do not need", "don't want", "dont want", "do not want", "doesn't want", "doesnt want",
+    "does not want", "doesn't need", "doesnt need", "does not need", "won't need", "wont need",
+    "don't add", "dont add",
     "don't include", "dont include", "don't use", "dont use", "don't put", "dont put",
     "do not put", "do not add", "do not use", "do not include", "hold the", "drop the", "drop any",
     "drop all", "everything but", "everything except", "all but", "lay off the", "leave the",
@@ -155,7 +158,8 @@ _ANAPHOR_TAILS = _set("two three four 2 3 4 things stems instruments elements pa
 _RESTRICT_AFTER = _phrases(
     "only", "alone", "by themselves", "by itself", "and nothing else", "nothing else",
     "and that's it", "and thats it", "that's it", "thats it", "that's all", "thats all",
-    "and nothing more",
+    "and nothing more", "are the only things", "are the only sounds", "is the only thing",
+    "is the only sound", "are the only elements", "are all i need", "is all i need",
 )  # fmt: skip
 # After a list, these make it positive even after a negation: "no melody, chords and drums are
 # fine" refuses the melody alone.
@@ -164,11 +168,19 @@ _FINE = _phrases(
     "can stay", "are cool", "is cool", "are welcome", "stay",
 )  # fmt: skip
 # "no nothing", "no instruments at all": every stem the producer makes is refused.
-_EVERYTHING = _set("nothing instruments instrumentation music beat")
+_EVERYTHING = _set("nothing instruments instrumentation music beat stems anything")
 _GENERATED = ("drums", "bass", "melody", "harmony", "other")
 # "my own bass", "I'll add the vocals myself": the person brings that stem.
 _OWN_BEFORE = _phrases("my own", "our own", "their own", "his own", "her own", "your own")
 _OWN_AFTER = _set("myself ourselves himself herself themselves later")
+# "my guy is doing the drums and the keys", "I'll play the keys": someone else brings those.
+_BRING_SUBJECTS = _set(
+    "is are am i'm he's she's they're we're will i'll he'll she'll they'll we'll gonna"
+)
+_BRING_VERBS = _set(
+    "doing do handling handle covering cover bringing bring providing provide recording record "
+    "playing play"
+)
 _INSTRUMENTAL = _set("instrumental instrumentals instrumentally")
 # Real words one typo away from a stem word.
 _NOT_TYPOS = _set(
@@ -462,6 +474,18 @@ class _Reader:
         after = self.tokens[i + 3].norm if i + 3 < len(self.tokens) else ""
         return (i > 0 and self.tokens[i - 1].norm == "but") or after in _DROP_OUT
 
+    def everything_asked(self) -> str | None:
+        """The words asking for every stem ("with everything except vocals", "the works")."""
+        tokens = self.tokens
+        for i, tok in enumerate(tokens):
+            nxt = tokens[i + 1].norm if i + 1 < len(tokens) else "."
+            prev = tokens[i - 1].norm if i > 0 else ""
+            if tok.norm == "everything" and (nxt in ("except", "but") or prev == "with"):
+                return self.words(max(i - 1, 0), i + 1)
+            if (prev, tok.norm) in (("the", "works"), ("full", "band")):
+                return self.words(i - 1, i + 1)
+        return None
+
     def everything(self, i: int) -> bool:
         """ "no nothing", "no instruments at all": every generated stem refused."""
         j = _skip(self.tokens, i, _DETERMINERS)
@@ -475,7 +499,17 @@ class _Reader:
         return True
 
     def own(self) -> None:
-        """Stems the person brings ("my own bass", "I'll add the vocals myself") are not made."""
+        """Stems the person brings ("my own bass", "I'll add the vocals myself", "my guy is
+        doing the drums") are not made."""
+        tokens = self.tokens
+        for i in range(1, len(tokens) - 1):
+            if tokens[i].norm in _BRING_VERBS and tokens[i - 1].norm in _BRING_SUBJECTS:
+                items, _ = _list_from(tokens, i + 1, self.at, adjectives=0)
+                for item in items:
+                    if item.start not in self.used:
+                        self.used.add(item.start)
+                        words = self.words(i - 1, items[-1].end)
+                        self.exclude(item.role, None, words, "someone brings it")
         for m in self.at.values():
             if m.start in self.used:
                 continue
@@ -594,6 +628,12 @@ def parse_roles(text: str) -> RoleHints:
         reader.evidence.append(Evidence("roles", f"include {m.role}", (m.text,), "named stem"))
     for m in reader.restricted:
         positive.setdefault(m.role, []).append(m)
+    # "with everything except vocals", "the full works": every stem the producer makes
+    if not reader.restricted and (words := reader.everything_asked()):
+        for role in _GENERATED:
+            if role not in reader.excluded and role not in positive:
+                positive[role] = []
+                reader.evidence.append(Evidence("roles", f"include {role}", (words,), "everything"))
     # "instrumental" refuses vocals; sampled vocals fit in one ("an instrumental with vocal
     # chops"), sung or rapped ones do not ("instrumental with a hook sung by a girl": a conflict).
     vocals = positive.get("vocals", [])

@@ -92,9 +92,11 @@ _TEMPO_PATTERNS = (
     re.compile(rf"(?<![\w#])[A-G][#♯♭b]?(?:m|maj|min)\s+{_NUMBER}{_NOT_A_TEMPO}"),
     # "trap 160 A# minor", "140 in F minor": a number right before a key with its mode
     re.compile(rf"\b{_NUMBER}\s+(?:in\s+)?[A-G][#♯♭b]?(?:m\b|\s*(?i:minor|major|maj|min)\b)"),
-    # "gfunk 96 Cmaj", "boom bap 92": a number right after the style's name
+    # "gfunk 96 Cmaj", "Trap beat 140": a number right after the style's name
     re.compile(
-        rf"\b(?:trap|drill|boom[\s-]?bap|lo[\s-]?fi|g[\s-]?funk)\s+{_NUMBER}{_NOT_A_TEMPO}", re.I
+        rf"\b(?:trap|drill|boom[\s-]?bap|lo[\s-]?fi|g[\s-]?funk)(?:\s+(?:type\s+)?beat)?\s+"
+        rf"{_NUMBER}{_NOT_A_TEMPO}",
+        re.I,
     ),
 )
 

@@ -7,7 +7,7 @@
   "bedroom", "study session" and "cassette" for lo-fi, "California", "talkbox" and "Dr. Dre" for
   g-funk. A strong cue counts 2, a weak one ("90s", "dusty", "vinyl", "rainy") 1; the style
   with the most votes wins, and a tie decides nothing (the model does).
-- **Tempo words** place the tempo inside the style's range: slow / half-time / hazy low,
+- **Tempo words** place the tempo inside the style's range: slow / half-time / laid-back low,
   mid-tempo / head-nod in the middle, fast / uptempo / double-time high (`TEMPO_WORDS`).
 - **Mood → mode.** Moods that lean minor (dark, melancholic, eerie…) or major (sunny, uplifting,
   joyful…) give the mode when every leaning mood agrees and none is negated ("not too dark").
@@ -169,7 +169,7 @@ TEMPO_POSITIONS = {"slow": 0.2, "mid": 0.5, "fast": 0.8}
 TEMPO_WORDS: dict[str, re.Pattern] = {
     "slow": re.compile(
         r"\b(?:slow(?:ed|er)?|half[\s-]?time|sluggish|down[\s-]?tempo|low[\s-]tempo|hazy|"
-        r"lazy|crawling|dragging)\b",
+        r"lazy|crawling|dragging|laid[\s-]?back)\b",
         re.I,
     ),
     "mid": re.compile(

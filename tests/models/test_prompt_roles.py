@@ -34,6 +34,10 @@ NAMED = [
     ("make it rain", set()),  # money, not weather
     ("rainy day feel", set()),  # "rainy" is no typo of "rain"
     ("my friend raps over it", set()),  # "raps" is no typo of "arps"
+    ("a mellow guitar lick", {"melody"}),
+    ("a dark choir", {"harmony"}),  # a choir pad, made like the strings
+    ("choir vocals", {"vocals"}),
+    ("a beat with someone playing the piano softly", {"harmony"}),
     ("", set()),
 ]
 
@@ -90,6 +94,10 @@ REFUSED = [
     ("dont put vocals on it", {"vocals"}),
     ("bells, but drop the bass", {"bass"}),  # "but drop the bass" refuses it
     ("drop the bass out", {"bass"}),
+    ("he doesnt want any hook on it", {"vocals"}),
+    ("my guy is doing the drums and the keys", {"drums", "harmony"}),  # someone else brings them
+    ("I'll play the keys", {"harmony"}),
+    ("I don't need anything, no stems at all", {"drums", "bass", "melody", "harmony", "other"}),
 ]
 
 
@@ -157,6 +165,8 @@ ONLY = [
     ("just give me chords and a bassline", {"harmony", "bass"}),  # a request verb between
     ("i just need an acapella", {"vocals"}),
     ("all i need is drums and a bassline", {"drums", "bass"}),
+    ("the 808 and kick are the only things, nothing else", {"bass", "drums"}),
+    ("i only want the bassline, my guy is doing the drums", {"bass"}),
 ]
 
 
@@ -193,6 +203,19 @@ CONFLICTS = [
 @pytest.mark.parametrize(("text", "roles"), CONFLICTS)
 def test_a_role_asked_for_and_refused_is_a_conflict(text, roles):
     assert parse_roles(text).conflicts == roles
+
+
+def test_everything_asks_for_every_stem_the_producer_makes():
+    hints = parse_roles("trap beat with everything except vocals")
+    assert hints.included == {"drums", "bass", "melody", "harmony", "other"}
+    assert hints.excluded == {"vocals"}
+    assert parse_roles("everything but the drums").included == {
+        "bass",
+        "melody",
+        "harmony",
+        "other",
+    }
+    assert parse_roles("everything is dark, 808s").included == {"bass"}
 
 
 def test_refusing_one_instrument_and_asking_for_another_keeps_the_role_on_that_instrument():

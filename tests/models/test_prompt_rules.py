@@ -35,6 +35,7 @@ TEMPO = [
     ("trap 160 A# minor no melody", 160.0),  # a number right before a key
     ("Abm 134", 134.0),  # right after a key
     ("gfunk 96 Cmaj", 96.0),  # right after the style's name
+    ("Trap beat 140, F minor, no melody", 140.0),
     ("boom bap 92, dusty", 92.0),
     ("sliding 808s. 140 please. no vocals", 140.0),  # a sentence of its own
 ]

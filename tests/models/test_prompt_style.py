@@ -56,6 +56,7 @@ def test_no_or_tied_cues_decide_nothing(text):
 TEMPO_WORDS = [
     ("slow and hazy", "slow"),
     ("half-time feel", "slow"),
+    ("laid back LA lowrider groove", "slow"),
     ("a head-nod groove", "mid"),
     ("mid-tempo", "mid"),
     ("fast, double-time hats", "fast"),

@@ -17,7 +17,8 @@ from producer.training.prompt_eval import (
 )
 
 HOLDOUT = EVAL_PROMPTS.with_name("eval_prompts_holdout.jsonl")
-SETS = [EVAL_PROMPTS, HOLDOUT]
+HOLDOUT2 = EVAL_PROMPTS.with_name("eval_prompts_holdout2.jsonl")
+SETS = [EVAL_PROMPTS, HOLDOUT, HOLDOUT2]
 
 
 @pytest.mark.parametrize("path", SETS, ids=lambda p: Path(p).stem)
@@ -123,8 +124,9 @@ def test_the_default_planner_meets_the_bar_on_the_evaluation_prompts(default_mod
         assert b["fully_right"] < 0.6, (name, b)
 
 
-def test_the_default_planner_on_the_untouched_holdout_prompts(default_model):
-    # Written after the rules were tuned, by someone who never saw them: a floor against
-    # regressions, below the tuned set's bar (benchmarks/RESULTS.md has the figures).
-    s = score_planner(default_model.plan_production, load_eval_prompts(HOLDOUT)).summary()
-    assert s["roles"] >= 0.9 and s["style"] >= 0.9 and s["fully_right"] >= 0.85, s
+@pytest.mark.parametrize("path", [HOLDOUT, HOLDOUT2], ids=lambda p: Path(p).stem)
+def test_the_default_planner_on_the_later_prompt_sets(default_model, path):
+    # Each was written by someone who never saw the rules, measured once untouched (the honest
+    # figures are in benchmarks/RESULTS.md), then its misses became rules: now a regression bar.
+    s = score_planner(default_model.plan_production, load_eval_prompts(path)).summary()
+    assert s["roles"] >= 0.98 and s["style"] >= 0.95 and s["fully_right"] >= 0.95, s
