@@ -5,9 +5,10 @@
 Accuracy per field (roles, style, mode, key, tempo, error, fully right; see
 `producer.training.prompt_eval`) on two sets written apart from the training generator:
 `eval_prompts.jsonl` (393 prompts; the rules were developed against it, so its figures are
-optimistic) and `eval_prompts_holdout.jsonl` (written afterwards by someone who saw neither the
-rules nor the first set: the honest figure). Side by side in the same run: the planning head
-alone without the prompt rules, and random plans.
+optimistic), then `eval_prompts_holdout.jsonl` and `eval_prompts_holdout2.jsonl`, each written
+afterwards by someone who saw neither the rules nor the earlier sets, measured once untouched
+(those first figures are in benchmarks/RESULTS.md), then tuned on in turn. Side by side in the
+same run: the planning head alone without the prompt rules, and random plans.
 
 Speed: `plan_production` on every prompt of both sets, the model loaded and warmed up; p50 and
 p95 in ms on the whole machine (2 cores here), the text encoder's prompt cache emptied
@@ -36,6 +37,7 @@ from producer.training.prompt_eval import (
 )
 
 HOLDOUT = EVAL_PROMPTS.with_name("eval_prompts_holdout.jsonl")
+HOLDOUT2 = EVAL_PROMPTS.with_name("eval_prompts_holdout2.jsonl")
 
 
 def _latency_ms(fn, prompts, rounds: int, encoder) -> list[float]:
@@ -60,7 +62,7 @@ def main() -> None:
 
     model = UnifiedProducerModel.from_pretrained(args.checkpoint)
     report: dict = {"machine": machine(), "sets": {}}
-    for path in (EVAL_PROMPTS, HOLDOUT):
+    for path in (EVAL_PROMPTS, HOLDOUT, HOLDOUT2):
         if not path.exists():
             continue
         items = load_eval_prompts(path)
@@ -72,7 +74,10 @@ def main() -> None:
         report["sets"][path.name]["failures"] = results["planner (rules + head)"].failures
 
     prompts = [
-        i.prompt for p in (EVAL_PROMPTS, HOLDOUT) if p.exists() for i in load_eval_prompts(p)
+        i.prompt
+        for p in (EVAL_PROMPTS, HOLDOUT, HOLDOUT2)
+        if p.exists()
+        for i in load_eval_prompts(p)
     ]
     head = baseline_planners(model)["head only (no rules)"]
     enc = model.text_encoder
