@@ -84,15 +84,16 @@ def test_a_cappella_is_kept_unaltered_in_time_over_a_beat_on_its_grid(producer, 
     # The kept stem is the file's audio, sample for sample.
     np.testing.assert_array_equal(result.stems["vocals"].audio, load_audio(path, SR))
     assert result.master.shape == take.shape
-    # The vocal sits at zero lag in the master: cross-correlation peaks there (within one
-    # sample, 23 µs: the mix chain's EQ filters shift the phase of a tone by a fraction of one).
+    # The vocal sits at zero lag in the master: cross-correlation peaks there, within 0.5 ms
+    # (the chosen chain's filters shift the phase of a tone by a few samples; a timing error
+    # from alignment would be tens of milliseconds).
     lags = 2048
     m, v = result.master.mean(0), take.mean(0)
     corr = [
         float(np.dot(m[lags + k : -lags + k or None], v[lags:-lags]))
         for k in range(-lags, lags + 1)
     ]
-    assert abs(int(np.argmax(np.abs(corr))) - lags) <= 1
+    assert abs(int(np.argmax(np.abs(corr))) - lags) <= round(0.0005 * SR)
     # The beat is on the take's grid: the drums' bar lines fall on its first beat (mod a bar).
     assert result.input is not None and not result.input.separated
     drums = result.stems.get("drums")

@@ -7,21 +7,18 @@ well-made hip-hop master gives an empty list. Every threshold is a named constan
 
 Band balance. The band energies come from one averaged power spectrum (Hann-windowed FFT
 frames of ~0.2 s with 50% overlap; not one filter per band), summed over both channels, as a
-share of the energy of all six bands. The reference is :data:`HIP_HOP_REFERENCE_DB`. Where it
-comes from, honestly: it is not measured from a corpus in this repository. It is the band
-shares of a model long-term spectrum that encodes two widely used observations about modern
-hip-hop masters: (1) above the low end, commercial masters fall about 4.5 dB per octave on a
-per-Hz (FFT) display — the slope analyser presets such as Voxengo SPAN's default use because
-it makes typical music read flat — which is 1.5 dB/octave steeper than pink noise; (2) hip-hop
-adds a strong kick/808 low end. The model, in octave-band power: -1.5 dB/octave relative to
-pink, anchored at 1 kHz; flat below 150 Hz at 6 dB above the tilt's value there; rolling off at
-12 dB/octave below 40 Hz. Integrating it over the bands gives the table (rounded to 0.5 dB):
-about 80% of the energy below 250 Hz, and a high band 17.5 dB under the total. It should be
-replaced by band statistics measured on the training corpus once there is one; until then the
-tolerances are wide (±6 dB), so only clear imbalances are reported. The tests build a mix the
-way the model describes (noise with a 1/f^1.5 power spectrum, i.e. pink tilted by
--1.5 dB/octave, plus a 50 Hz kick), master it, and check that it draws no findings; plain pink
-noise with the same kick also passes, its top end reading 3-5 dB bright.
+share of the energy of all six bands. The reference is :data:`HIP_HOP_REFERENCE_DB` (or a
+style's curve, ``assess(..., style="trap")``), from :mod:`producer.audio.reference_spectra`:
+the long-term average spectrum of commercial popular music measured by Elowsson & Friberg
+(AES 142nd Convention, 2017: 12,345 tracks; its published fit and slopes) and Pestana et al.
+(AES 135th Convention, 2013: 772 number-one records, ~5 dB/octave from 100 Hz to 4 kHz), with
+a modelled hip-hop low end and a drum-led lift of the low end and top. That module says which
+parts are measured and which are judgment. Until the project has band statistics of its own
+corpus the tolerances stay wide (±6 dB), so only clear imbalances are reported. The tests
+build a mix with the reference's spectrum (noise shaped by ``reference_spectra.ltas_db`` plus a
+50 Hz kick), master it, and check that it draws no findings; plain pink noise with the same
+kick reads bright at the top (commercial records fall ~4.5-9 dB/octave per Hz up there, pink
+noise 3), which is what the measurements say.
 
 Deviations are taken after removing the median offset over the bands, because shares of a
 total saturate: boosting the band that already holds most of the energy barely raises its
@@ -45,6 +42,7 @@ from producer.audio.loudness import (
     short_term_loudness_from_power,
     true_peak_dbtp,
 )
+from producer.audio.reference_spectra import BANDS, reference_db
 from producer.schemas import BandEnergy, QualityReport
 
 __all__ = [
@@ -54,26 +52,9 @@ __all__ = [
     "band_energies_db",
 ]
 
-# (name, low Hz, high Hz): the six analysis bands.
-BANDS: tuple[tuple[str, float, float], ...] = (
-    ("sub", 20.0, 60.0),
-    ("bass", 60.0, 250.0),
-    ("low_mid", 250.0, 500.0),
-    ("mid", 500.0, 2000.0),
-    ("high_mid", 2000.0, 6000.0),
-    ("high", 6000.0, 20000.0),
-)
-
-# Share of total energy per band, in dB, of a typical modern hip-hop master (model: module
-# docstring). Shares sum to one up to the rounding: 10**(v/10) over the table adds up to 0.99.
-HIP_HOP_REFERENCE_DB: dict[str, float] = {
-    "sub": -5.0,
-    "bass": -3.0,
-    "low_mid": -12.5,
-    "mid": -11.5,
-    "high_mid": -15.5,
-    "high": -17.5,
-}
+# Share of total energy per band, in dB, of a typical hip-hop master: the measured curve of
+# `reference_spectra` (module docstring there). Shares sum to one up to the rounding.
+HIP_HOP_REFERENCE_DB: dict[str, float] = reference_db(None)
 
 # Finding thresholds.
 TOO_QUIET_LUFS = -20.0  # streaming normalises to about -14; a master under -20 is too quiet
@@ -170,47 +151,52 @@ def _stereo(x: np.ndarray) -> tuple[float, float]:
     return max(-1.0, min(1.0, correlation)), max(0.0, min(1.0, side_share))
 
 
-def _median_offset(energies: dict[str, float]) -> float:
+def _median_offset(energies: dict[str, float], reference: dict[str, float]) -> float:
     """Median over bands of (measured - reference): the overall level the deviations ignore."""
-    offsets = [energies[name] - HIP_HOP_REFERENCE_DB[name] for name in energies]
+    offsets = [energies[name] - reference[name] for name in energies]
     return float(np.median(offsets)) if offsets else 0.0
 
 
-def _band_rows(energies: dict[str, float], sample_rate: float) -> list[BandEnergy]:
-    median = _median_offset(energies)
+def _band_rows(
+    energies: dict[str, float], sample_rate: float, reference: dict[str, float]
+) -> list[BandEnergy]:
+    median = _median_offset(energies, reference)
     return [
         BandEnergy(
             name=name,
             low_hz=low,
             high_hz=min(high, sample_rate / 2.0),
             energy_db=round(energies[name], 2),
-            reference_db=HIP_HOP_REFERENCE_DB[name],
-            deviation_db=round(energies[name] - HIP_HOP_REFERENCE_DB[name] - median, 2),
+            reference_db=reference[name],
+            deviation_db=round(energies[name] - reference[name] - median, 2),
         )
         for name, low, high in BANDS
         if name in energies
     ]
 
 
-def _low_end_deviation(energies: dict[str, float]) -> float | None:
+def _low_end_deviation(energies: dict[str, float], reference: dict[str, float]) -> float | None:
     """Sub + bass together against the reference, after the same median offset as the bands."""
     low = [name for name in ("sub", "bass") if name in energies]
     if not low:
         return None
     measured = 10.0 * math.log10(sum(10 ** (energies[name] / 10) for name in low))
-    reference = 10.0 * math.log10(sum(10 ** (HIP_HOP_REFERENCE_DB[name] / 10) for name in low))
-    return measured - reference - _median_offset(energies)
+    expected = 10.0 * math.log10(sum(10 ** (reference[name] / 10) for name in low))
+    return measured - expected - _median_offset(energies, reference)
 
 
-def assess(audio: np.ndarray, sample_rate: int) -> QualityReport:
+def assess(audio: np.ndarray, sample_rate: int, *, style: str | None = None) -> QualityReport:
     """Measure a mix or master and list what is wrong with it (see the module docstring).
 
     ``audio`` is anything :func:`~producer.audio.io.check_audio_array` accepts; it is folded to
-    stereo first, so a mono input reads as "mono". Any length is accepted.
+    stereo first, so a mono input reads as "mono". Any length is accepted. ``style`` picks the
+    style's tonal reference (``reference_spectra.STYLES``); None is the generic hip-hop one.
 
     Raises:
         AudioInputError: when the audio is unusable (NaN/Inf, empty, bad shape or rate).
+        ValueError: for a style with no reference curve.
     """
+    reference = HIP_HOP_REFERENCE_DB if style is None else reference_db(style)
     x = check_audio_array(audio, sample_rate, name="audio to assess", limits=_NO_LENGTH_LIMIT)
     n = x.shape[1]
     power = k_weighted_power(x, sample_rate)
@@ -224,14 +210,14 @@ def assess(audio: np.ndarray, sample_rate: int) -> QualityReport:
     dc = float(np.abs(x.mean(axis=1, dtype=np.float64)).max())
     correlation, side_share = _stereo(x)
     energies = band_energies_db(x, sample_rate)
-    bands = _band_rows(energies, sample_rate)
+    bands = _band_rows(energies, sample_rate, reference)
 
     findings: list[str] = []
     if not math.isfinite(lufs):
         findings.append(f"silent: nothing above the {ABSOLUTE_GATE_LUFS:g} LUFS gate")
     else:
         findings += _level_findings(lufs, tp, clipped, crest)
-        findings += _balance_findings(bands, _low_end_deviation(energies))
+        findings += _balance_findings(bands, _low_end_deviation(energies, reference))
         if correlation < CORRELATION_MIN:
             findings.append(f"stereo phase problem: correlation {correlation:.2f}")
         if side_share < MONO_SIDE_SHARE_MAX:

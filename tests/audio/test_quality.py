@@ -15,24 +15,25 @@ from producer.audio.quality import (
     assess,
     band_energies_db,
 )
+from producer.audio.reference_spectra import ltas_db
 from producer.schemas import QualityReport
 
 SR = 44100
 
 
 def hip_hop_like_mix(seconds: float = 6.0, noise_gain: float = 0.25, seed: int = 0):
-    """Noise with the reference's spectral tilt plus an 808-style kick, in stereo.
+    """Noise with the measured reference's spectrum plus an 808-style kick, in stereo.
 
-    The noise has a 1/f^1.5 power spectrum (pink tilted down 1.5 dB/octave, the slope the
-    hip-hop reference is built on), independent per channel; the kick is a mono 50 Hz sine
-    with a short pitch drop, on every beat at 90 BPM.
+    The noise's power spectrum is `reference_spectra.ltas_db` (the long-term average spectrum
+    the hip-hop reference is integrated from), independent per channel; the kick is a mono
+    50 Hz sine with a short pitch drop, on every beat at 90 BPM.
     """
     rng = np.random.default_rng(seed)
     n = int(seconds * SR)
     spectrum = np.fft.rfft(rng.standard_normal((2, n)), axis=-1)
     freqs = np.fft.rfftfreq(n, 1 / SR)
-    spectrum *= np.where(freqs >= 20, np.maximum(freqs, 1.0), np.inf) ** -0.75
-    noise = np.fft.irfft(spectrum, n, axis=-1)
+    shape = np.where(freqs >= 20, 10 ** (ltas_db(np.maximum(freqs, 1.0)) / 20), 0.0)
+    noise = np.fft.irfft(spectrum * shape, n, axis=-1)
     out = noise_gain * noise / np.sqrt(np.mean(noise**2))
     tk = np.arange(int(0.5 * SR)) / SR
     kick = np.sin(2 * np.pi * (50 * tk + 1.4 * (1 - np.exp(-tk / 0.02)))) * np.exp(-tk / 0.25)
@@ -61,8 +62,9 @@ def test_clean_master_has_no_findings(mastered):
     assert report.sample_rate == SR
 
 
-def test_plain_pink_noise_with_a_kick_also_passes():
-    # Pink is 1.5 dB/octave brighter than the reference's tilt: within tolerance.
+def test_plain_pink_noise_with_a_kick_reads_bright_at_the_top():
+    # Commercial records fall ~4.5 dB/octave (per Hz) through the mids and steeper above 2 kHz
+    # (reference_spectra); pink noise falls 3, so its top band reads well above the reference.
     rng = np.random.default_rng(1)
     pink = scipy.signal.lfilter(
         [0.049922035, -0.095993537, 0.050612699, -0.004408786],
@@ -72,7 +74,19 @@ def test_plain_pink_noise_with_a_kick_also_passes():
     )
     kick_only = hip_hop_like_mix(noise_gain=0.0)
     mix = kick_only + 0.2 * pink / np.sqrt(np.mean(pink**2))
-    assert assess(master(mix, SR).audio, SR).findings == []
+    report = assess(master(mix, SR).audio, SR)
+    assert any(f.startswith("high ") and "above reference" in f for f in report.findings)
+    deviation = {b.name: b.deviation_db for b in report.bands}
+    assert deviation["high"] > deviation["mid"] + 6
+
+
+def test_style_reference_is_used():
+    report = assess(master(hip_hop_like_mix(), SR).audio, SR, style="lo-fi")
+    from producer.audio.reference_spectra import reference_db
+
+    assert {b.name: b.reference_db for b in report.bands} == reference_db("lo-fi")
+    with pytest.raises(ValueError, match="known"):
+        assess(master(hip_hop_like_mix(), SR).audio, SR, style="polka")
 
 
 def test_report_round_trips_through_json(mastered):

@@ -1,0 +1,2 @@
+"""The mixing layer: the mix critic (what an engineer checks), the targets it checks against,
+the words that move them, and (later) the mixing teacher that searches the writer language."""
