@@ -12,8 +12,10 @@ stays in memory after one pass:
 - `planning`: style / mode / key / bpm / roles targets (targets.py);
 - `mix_features` and `stem_features`: `producer.modules.features.audio_features` of the mix
   and of each stem, the planner's and writer's audio input;
-- `quality`: (features, score) of the mastered mix and of `quality_copies` degraded copies
-  (degrade.py), the quality head's targets;
+- `quality`: (features, score) pairs, the quality head's targets: with stems and a mix script,
+  the own mix, planted faults, a random script and a master fault labelled by the mix critic
+  (quality_labels.py); with a mix alone, the mix and `quality_copies` degraded copies
+  (degrade.py);
 - `faust_script`: the mix script the writer should produce for the stems (the `<song>.dsp`, or
   one fitted to the mix); None for a song without stems.
 
@@ -40,6 +42,7 @@ from producer.data.degrade import quality_examples, reference_mix
 from producer.data.layout import Problem, SongEntry, scan_songs
 from producer.data.meta import SongMeta, load_meta
 from producer.data.prompts import EXCLUDABLE, MOODS, Phrasing, make_prompt
+from producer.data.quality_labels import critic_quality_examples
 from producer.data.targets import PlanningTargets, faust_target, planning_targets
 from producer.errors import ProducerError
 from producer.plan import ROLES
@@ -151,11 +154,11 @@ def load_example(
     prompt = meta.prompt or prompt_from_meta(
         meta, present if planning.roles_known else None, rng, phrasing
     )
-    base = meta.quality if meta.quality is not None else DEFAULT_BASE_QUALITY
     quality = [
         (audio_features(audio, sample_rate), score)
-        for audio, score in quality_examples(mix, stems, sample_rate, rng, quality_copies, base)
-    ]
+        for audio, score in _quality(meta, stems, mix, script, prompt, sample_rate, rng,
+                                     quality_copies)
+    ]  # fmt: skip
     return SongExample(
         path=entry.dir,
         prompt=prompt,
@@ -169,6 +172,25 @@ def load_example(
         quality=quality,
         faust_script=script,
     )
+
+
+def _quality(meta, stems, mix, script, prompt, sample_rate, rng, copies):
+    """The quality head's (audio, score) examples of one song.
+
+    With stems and a mix script, the mix critic labels them (`quality_labels`): the own mix,
+    planted faults, a random script, a master fault. Without (a mix alone), the mix is the
+    good example at the song's stated quality and degraded copies score lower (`degrade`).
+    """
+    if stems and script is not None:
+        try:
+            return critic_quality_examples(
+                stems, script, sample_rate, rng, style=meta.style, prompt=prompt,
+                n_faults=max(copies - 1, 1), n_random=1, n_master=1,
+            )  # fmt: skip
+        except ProducerError as err:
+            warnings.warn(f"mix critic could not label this song ({err})", stacklevel=2)
+    base = meta.quality if meta.quality is not None else DEFAULT_BASE_QUALITY
+    return quality_examples(mix, stems, sample_rate, rng, copies, base)
 
 
 def load_entry_or_reason(

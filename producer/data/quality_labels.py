@@ -1,0 +1,88 @@
+"""The quality head's examples, labelled by the mix critic: how far each mix is from a good one.
+
+The quality head used to learn the distance from a song's own mix, which in the synthetic
+corpus was a random script: it learned to like random mixes (benchmarks/RESULTS.md, "Mix
+quality", before: Spearman -0.25 against the critic). Here the teacher is the critic
+(`producer.mixing.critic`), an engineer's checks with their limits, so a score means "how far
+from a good mix":
+
+- the song's own mix (its script over its stems: the mixing teacher's script in the synthetic
+  corpus, a fitted script for real songs with stems), scored by the critic;
+- copies of that script with one engineer's mistake planted (`producer.mixing.faults`: the
+  bass high-passed, a stem buried or shouting, a harsh or muddy boost, the bass off centre,
+  reverb on the bass) at a random severity, scored by the critic;
+- mixes by random scripts of the writer language over the same stems, scored by the critic;
+- master-level faults the critic does not model (clipping, too quiet or loud, crushed), from
+  `data.degrade`, scored down from the own mix's critic score as before.
+
+Every mix is rendered with Faust and mastered to the targets' loudness; the critic judges it
+against the style's targets moved by the prompt's words (`mixing.reference`,
+`mixing.descriptors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from producer.data.degrade import degrade, degraded_score
+from producer.errors import ProducerError
+from producer.faust.writer import random_script
+from producer.mixing.critic import critique_script
+from producer.mixing.descriptors import apply_descriptors
+from producer.mixing.faults import FAULTS, applicable, plant
+from producer.mixing.reference import style_targets
+
+__all__ = ["MASTER_FAULTS", "critic_quality_examples"]
+
+#: Master faults from `data.degrade` that the critic does not judge (loudness, clipping).
+MASTER_FAULTS = ("clipping", "too_quiet", "too_loud", "overcompression")
+_MIN_SEVERITY = 0.3  # milder planted faults are within an engineer's taste
+
+
+def critic_quality_examples(
+    stems: Mapping[str, np.ndarray],
+    script: str,
+    sample_rate: int,
+    rng: np.random.Generator,
+    *,
+    style: str | None = None,
+    prompt: str = "",
+    n_faults: int = 2,
+    n_random: int = 1,
+    n_master: int = 1,
+) -> list[tuple[np.ndarray, float]]:
+    """(master, score) pairs: the own mix, `n_faults` planted faults, `n_random` random
+    scripts and `n_master` master faults, in that order (see the module docstring).
+
+    Scripts that fail to render (a random script's runaway filter) are skipped. Raises
+    `ProducerError` when the own script cannot be rendered and critiqued.
+    """
+    targets, _ = apply_descriptors(style_targets(style), prompt)
+    roles = list(stems)
+    verdict, rendered = critique_script(script, stems, sample_rate, targets)
+    examples = [(rendered.master, float(verdict.score))]
+
+    kinds = [k for k in FAULTS if applicable(k, roles)]
+    order = [kinds[i] for i in rng.permutation(len(kinds))] if kinds else []
+    for k in range(min(n_faults, len(order))):
+        severity = float(rng.uniform(_MIN_SEVERITY, 1.0))
+        faulty = plant(script, roles, order[k], severity, pick=int(rng.integers(8)))
+        _add(examples, faulty, stems, sample_rate, targets)
+    for _ in range(n_random):
+        _add(examples, random_script(roles, rng, sample_rate), stems, sample_rate, targets)
+    for _ in range(n_master):
+        kind = MASTER_FAULTS[int(rng.integers(len(MASTER_FAULTS)))]
+        severity = float(rng.uniform(_MIN_SEVERITY, 1.0))
+        audio = degrade(rendered.master, None, sample_rate, kind, severity, rng)
+        examples.append((audio, degraded_score(float(verdict.score), severity)))
+    return examples
+
+
+def _add(examples, script, stems, sample_rate, targets) -> None:
+    try:
+        verdict, rendered = critique_script(script, stems, sample_rate, targets)
+    except ProducerError:
+        return
+    examples.append((rendered.master, float(verdict.score)))
