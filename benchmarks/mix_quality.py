@@ -65,8 +65,10 @@ def flat_script(roles) -> str:
     """Every stem at unit gain, centred, no processing; the master bus untouched."""
     lines = [f"{r}_process = sp.panner(0.5);" for r in roles]
     mix = ", ".join(f"{r}_process" for r in roles)
-    return 'import("stdfaust.lib");\n\n' + "\n".join(lines) + (
-        f"\nmaster_process = _, _;\n\nprocess = {mix} :> master_process;\n"
+    return (
+        'import("stdfaust.lib");\n\n'
+        + "\n".join(lines)
+        + (f"\nmaster_process = _, _;\n\nprocess = {mix} :> master_process;\n")
     )
 
 
@@ -151,12 +153,12 @@ def main() -> None:
         selection = producer.render_and_score(written, stems, plan, prompt)
         ref = producer.reference(stems)
 
-        def judge(script: str, kind: str) -> tuple[MixVerdict, np.ndarray]:
+        def judge(script: str, kind: str, raw=raw, targets=targets):
             verdict, rendered = critique_script(script, raw, sr, targets)
             verdicts[kind].append(verdict)
             return verdict, rendered.master
 
-        def learned_score(master: np.ndarray) -> float:
+        def learned_score(master: np.ndarray, stems=stems, prompt=prompt, ref=ref) -> float:
             return float(model.quality_score(master, sr, stems, prompt, reference=ref))
 
         scores = []
@@ -196,7 +198,8 @@ def main() -> None:
 
     report: dict = {"machine": machine(), "productions": len(prompts), "args": vars(args)}
     report["args"]["json"] = str(args.json) if args.json else None
-    print(f"\n{len(prompts)} productions of {args.duration:g} s, {time.perf_counter() - started:.0f} s")
+    took = time.perf_counter() - started
+    print(f"\n{len(prompts)} productions of {args.duration:g} s, {took:.0f} s")
     print("\n| mixes | n | pass basics | critic score (median) | most failed basics |")
     print("|---|---|---|---|---|")
     for kind, vs in verdicts.items():
@@ -245,8 +248,9 @@ def main() -> None:
         ok = up is not None and down is not None and up - down >= MOVE_MIN
         moved.append(ok)
         fmt = lambda x: "-" if x is None else f"{x:.1f}"  # noqa: E731
-        print(f"| {pair.prompt_up} / {pair.prompt_down} | {pair.quantity} "
-              f"{pair.role_or_band or ''} | {fmt(up)} | {fmt(down)} | {'yes' if ok else 'no'} |")  # fmt: skip
+        what = f"{pair.quantity} {pair.role_or_band or ''}"
+        print(f"| {pair.prompt_up} / {pair.prompt_down} | {what} | {fmt(up)} | {fmt(down)} | "
+              f"{'yes' if ok else 'no'} |")  # fmt: skip
     share = sum(moved) / max(len(moved), 1)
     print(f"\ndescriptor pairs moved the right way by >= {MOVE_MIN:g}: {sum(moved)}/{len(moved)}")
     report["descriptor_pairs"] = {"moved": sum(moved), "n": len(moved), "share": share}

@@ -52,30 +52,6 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_assess(args: argparse.Namespace) -> int:
-    from producer.audio.io import load_audio
-    from producer.audio.quality import assess
-
-    audio = load_audio(args.file, sample_rate=args.sample_rate)
-    report = assess(audio, args.sample_rate)
-    if args.json:
-        print(json.dumps(report.model_dump(), indent=2))
-        return 0
-    print(f"{args.file}: {report.duration_s:.1f} s")
-    r = report
-    print(f"  loudness     {r.integrated_lufs:6.1f} LUFS  (range {r.loudness_range_lu:.1f} LU)")
-    print(f"  true peak    {report.true_peak_dbtp:6.1f} dBTP")
-    print(f"  crest factor {report.crest_factor_db:6.1f} dB")
-    print(f"  stereo       correlation {r.stereo_correlation:.2f}, width {r.stereo_width:.2f}")
-    for band in report.bands:
-        print(
-            f"  {band.name:<9} {band.energy_db:6.1f} dB (reference {band.reference_db:6.1f}, "
-            f"{band.deviation_db:+.1f})"
-        )
-    print("  findings:   " + ("; ".join(report.findings) if report.findings else "none"))
-    return 0
-
-
 def _cmd_generate(args: argparse.Namespace) -> int:
     import time
     from pathlib import Path
@@ -201,11 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--sample-rate", type=int, help="also check frequencies against Nyquist")
     val.set_defaults(func=_cmd_validate)
 
-    assess = sub.add_parser("assess", help="measure loudness, peaks, balance and problems")
-    assess.add_argument("file")
-    assess.add_argument("--json", action="store_true", help="print the report as JSON")
-    assess.add_argument("--sample-rate", type=int, default=44100)
-    assess.set_defaults(func=_cmd_assess)
+    from producer.cli_assess import add_assess_command
+
+    add_assess_command(sub)
 
     gen = sub.add_parser("generate", help="generate stems from a plan (file or flags)")
     gen.add_argument("--plan", help="a ProductionPlan JSON file (overrides the flags below)")

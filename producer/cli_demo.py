@@ -5,8 +5,11 @@
                   --output result.wav
     producer demo --input acapella.wav --input-role vocals --prompt "boom bap at 90 bpm"
 
-Progress goes to stderr by stage with timings; `--quiet` prints only the summary line,
-`--json` prints the report (result.json's content) on stdout instead.
+Progress goes to stderr by stage with timings. On stdout: the summary line (length, plan,
+meters, learned score), then the mix critic's verdict on the kept mix ("mix critic: basics
+pass, score 0.93", and what it found, one sentence a line) and the prompt's mix words that moved
+its targets. `--quiet` prints only the summary line, `--json` the report (result.json's content)
+instead.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ _STAGE_LABEL = {
     "plan": "planned",
     "generate": "stems generated",
     "write": "mix scripts written",
-    "render": "candidates rendered and mastered",
+    "render": "candidates rendered, mastered and critiqued",
     "score": "candidates scored",
 }
 
@@ -80,6 +83,19 @@ def _check_output(path: str) -> None:
         raise ProducerError(f"--output must be a .wav file, got '{path}'")
     if out.is_dir():
         raise ProducerError(f"--output '{path}' is a directory")
+
+
+def critic_lines(result) -> list[str]:
+    """The mix critic's verdict on the kept mix, and the prompt's mix words, as a few lines."""
+    from producer.cli_assess import critic_summary
+
+    if result.mix is None:
+        lines = ["  mix critic: not measured (the kept script does not mix stem by stem)"]
+    else:
+        lines = [f"  mix critic: {critic_summary(result.mix)}"]
+        lines += [f"    {finding}" for finding in result.mix.findings]
+    lines += [f"  mix words: {d}" for d in result.descriptors]
+    return lines
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -148,6 +164,9 @@ def run_demo(args: argparse.Namespace) -> int:
         f"{p.key} {p.mode} ({stems}); {q.integrated_lufs:.1f} LUFS, {q.true_peak_dbtp:.1f} dBTP, "
         f"score {q.score:.2f}; {total:.1f} s"
     )
+    if not args.quiet:
+        for line in critic_lines(result):
+            print(line)
     for role in p.needs_input:
         print(
             f"  note: the prompt asks for {role}, which no generator makes: give a take with "

@@ -4,7 +4,8 @@ For `--output result.wav`:
 
     result.wav      the master, 24-bit PCM
     result.dsp      the Faust mix script that made it (re-render it with `producer render`)
-    result.json     plan, quality report, every candidate's scores, timings, versions, seed
+    result.json     plan, quality report, the mix critic's verdict and the prompt's mix words,
+                    every candidate's scores, timings, versions, seed
     result.png      stem waveforms, spectrogram, loudness over time, the plan as text
     result.stems/   every stem as <role>.wav, and <role>.mid where it was generated from notes
 
@@ -53,15 +54,32 @@ def plan_text(result) -> str:
         f"loudness:  {q.integrated_lufs:.1f} LUFS",
         f"true peak: {q.true_peak_dbtp:.1f} dBTP",
         f"score:     {q.score:.2f}" if q.score is not None else "score:     -",
-        "candidates (score, findings):",
+        _critic_line(getattr(result, "mix", None)),
+        "candidates (score, critic, findings):",
         *(
-            f" {'*' if c.chosen else ' '} {c.score:.2f}  {len(c.findings)}"
+            f" {'*' if c.chosen else ' '} {c.score:.2f}  {_critic_score(c)}  {len(c.findings)}"
             for c in result.candidates
         ),
     ]
     if q.findings:
         lines += ["findings:", *(f"  {f}" for f in q.findings)]
     return "\n".join(lines)
+
+
+def _critic_line(mix) -> str:
+    """The mix critic's verdict in one line (`mix`: a `MixVerdict`, its `to_dict()`, or None)."""
+    if mix is None:
+        return "critic:    -"
+    if isinstance(mix, dict):
+        score, basics = mix["score"], mix["passes_basics"]
+    else:
+        score, basics = mix.score, mix.passes_basics
+    return f"critic:    {score:.2f}, basics {'pass' if basics else 'fail'}"
+
+
+def _critic_score(candidate) -> str:
+    score = getattr(candidate, "critic_score", None)
+    return f"{score:.2f}" if score is not None else "  - "
 
 
 def write_result(result, output: str | os.PathLike, *, plot: bool = True) -> dict[str, Path]:

@@ -1,6 +1,9 @@
-"""The pipeline end to end on a tiny model: prompt only, an a cappella, a full mix via Demucs."""
+"""The pipeline end to end on a tiny model: prompt only, an a cappella, a full mix via Demucs;
+the mix critic's verdict in the selection and the report."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
@@ -10,7 +13,15 @@ from producer.audio.io import load_audio, save_audio
 from producer.audio.loudness import integrated_loudness, true_peak_dbtp
 from producer.errors import AudioInputError, ModelNotFoundError, ProducerError
 from producer.faust.validate import validate
-from producer.pipeline import FINDING_PENALTY, Producer
+from producer.pipeline import (
+    BASIC_FAILURE_PENALTY,
+    CRITIC_WEIGHT,
+    FINDING_PENALTY,
+    Producer,
+    generate_stems_for,
+    render_master,
+)
+from producer.plan import ProductionPlan
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 SR = 44100
@@ -52,17 +63,124 @@ def test_prompt_only_makes_a_mastered_beat_at_the_planned_tempo(producer):
     # Every stem the plan asked for was generated, at the plan's length.
     assert set(result.stems) == {s.role for s in result.plan.stems}
     assert all(s.audio.shape == (2, 6 * SR) for s in result.stems.values())
-    # Quality-guided search: two candidates scored, the best by total kept.
+    # Quality-guided search: two candidates scored and critiqued, the best by total kept.
     assert len(result.candidates) == 2
     chosen = [c for c in result.candidates if c.chosen]
     assert len(chosen) == 1 and chosen[0].script == result.script
     assert chosen[0].total == max(c.total for c in result.candidates)
-    assert chosen[0].total == pytest.approx(
-        chosen[0].score - FINDING_PENALTY * len(chosen[0].findings)
-    )
+    for c in result.candidates:
+        assert c.verdict is not None and 0.0 <= c.critic_score <= 1.0  # writer scripts split
+        assert c.total == pytest.approx(documented_total(c))
     assert result.quality.score == pytest.approx(chosen[0].score)
+    assert result.mix is chosen[0].verdict
     validate(result.script, roles=list(result.stems), sample_rate=SR)
     assert set(result.timings) >= {"plan", "generate", "write", "render", "score", "total"}
+
+
+def documented_total(c) -> float:
+    """The selection score as the pipeline's docstring writes it, from the report's numbers."""
+    failed_basics = sum(1 for check in c.verdict.checks if check.basic and not check.passed)
+    assert failed_basics == 0 or not c.passes_basics
+    return (
+        c.score
+        - FINDING_PENALTY * len(c.findings)
+        - CRITIC_WEIGHT * (1.0 - c.critic_score)
+        - BASIC_FAILURE_PENALTY * failed_basics
+    )
+
+
+def test_result_json_carries_the_critics_verdict_and_the_descriptors(producer):
+    result = producer.produce("trap beat with heavy 808s", duration=3.0, seed=2, candidates=3)
+    report = json.loads(json.dumps(result.summary(), allow_nan=False))  # strict JSON
+    mix = report["mix"]
+    assert mix == result.mix.to_dict()
+    assert mix["style"] == result.plan.style == "trap"
+    assert 0.0 <= mix["score"] <= 1.0 and isinstance(mix["passes_basics"], bool)
+    assert mix["findings"] == result.mix.findings
+    names = {c["name"] for c in mix["checks"]}
+    assert {"balance", "low_end_mono", "tonal_balance", "plr"} <= names
+    assert [d["name"] for d in report["descriptors"]] == ["heavy_bass"]
+    assert report["descriptors"][0]["status"] == "applied"
+    # Every candidate reports the critic beside the learned score; the chosen one maximises
+    # the documented total.
+    rows = report["candidates"]
+    assert len(rows) == 3
+    for row, c in zip(rows, result.candidates, strict=True):
+        assert {"logprob", "score", "findings", "total", "chosen"} <= set(row)  # as before
+        assert row["critic_score"] == pytest.approx(c.verdict.score, abs=1e-4)
+        assert row["critic_findings"] == c.verdict.findings
+        assert row["passes_basics"] == c.verdict.passes_basics
+        assert row["total"] == pytest.approx(documented_total(c), abs=1e-4)
+    best = max(range(3), key=lambda k: rows[k]["total"])
+    assert rows[best]["chosen"] and sum(r["chosen"] for r in rows) == 1
+    assert report["candidates"][best]["critic_score"] == mix["score"]
+
+
+def test_heavy_and_light_808s_move_the_bass_target_of_the_verdict(producer):
+    heavy = producer.produce("trap beat with heavy 808s", duration=2.0, seed=4, candidates=1)
+    light = producer.produce("trap beat with light 808s", duration=2.0, seed=4, candidates=1)
+    lo_heavy, hi_heavy = heavy.mix.check("balance", stem="bass").limit
+    lo_light, hi_light = light.mix.check("balance", stem="bass").limit
+    assert lo_heavy - lo_light == pytest.approx(6.0) and hi_heavy - hi_light == pytest.approx(6.0)
+    assert heavy.mix.bands["sub"]["target_db"] > light.mix.bands["sub"]["target_db"]
+    assert [d.name for d in heavy.descriptors] == ["heavy_bass"]
+    assert [d.name for d in light.descriptors] == ["light_bass"]
+
+
+def test_loud_and_dynamic_move_the_master_loudness(producer):
+    loud = producer.produce("loud trap beat", duration=3.0, seed=4, candidates=1)
+    dynamic = producer.produce("dynamic trap beat", duration=3.0, seed=4, candidates=1)
+    plain = producer.produce("trap beat", duration=3.0, seed=4, candidates=1)
+    lufs = [integrated_loudness(r.master, SR) for r in (loud, plain, dynamic)]
+    assert lufs[0] > lufs[1] + 2.0 > lufs[2] + 3.0, lufs  # about -9.5, -14, -16 LUFS
+    assert lufs[1] == pytest.approx(plain.plan.target_lufs, abs=0.5)
+
+
+SPLIT = (
+    'import("stdfaust.lib");\n'
+    "drums_process = _ : sp.panner(0.5);\n"
+    "bass_process = _ : sp.panner(0.5);\n"
+    "process = drums_process, bass_process :> _, _;\n"
+)
+# Renders as one program, but has no per-stem outputs to solo (tests/mixing/test_solo.py).
+FUSED = SPLIT.replace(":> _, _;", ": si.bus(4) :> _, _;")
+
+
+@pytest.fixture(scope="module")
+def two_stems():
+    plan = ProductionPlan(prompt="trap", duration=2.0, stems=[{"role": "drums"}, {"role": "bass"}])
+    return plan, generate_stems_for(plan, None, 0, SR)
+
+
+def test_a_script_that_does_not_split_falls_back_to_a_whole_render_without_a_verdict(
+    producer, two_stems
+):
+    plan, stems = two_stems
+    alone = producer.render_and_score([(FUSED, 0.0)], stems, plan, "trap")
+    cand = alone.chosen
+    assert cand.verdict is None and alone.mix is None
+    summary = cand.summary()
+    assert summary["critic_score"] is None and summary["critic_findings"] is None
+    assert summary["passes_basics"] is None
+    assert cand.total == pytest.approx(cand.score - FINDING_PENALTY * len(cand.findings))
+    np.testing.assert_array_equal(alone.master, render_master(FUSED, stems, plan, SR))
+    # Beside a script the critic can hear, the unheard one is not chosen.
+    both = producer.render_and_score([(FUSED, 0.0), (SPLIT, 0.0)], stems, plan, "trap")
+    assert [c.chosen for c in both.candidates] == [False, True]
+    assert both.mix is both.candidates[1].verdict is not None
+
+
+def test_a_failing_critic_never_fails_the_production(producer, two_stems, monkeypatch):
+    import producer.pipeline as pipeline
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("critic bug")
+
+    monkeypatch.setattr(pipeline, "critique", broken)
+    plan, stems = two_stems
+    selection = producer.render_and_score([(SPLIT, 0.0)], stems, plan, "trap")
+    assert selection.mix is None and selection.chosen.critic_score is None
+    np.testing.assert_array_equal(selection.master, render_master(SPLIT, stems, plan, SR))
 
 
 def test_same_seed_gives_the_same_master(producer):

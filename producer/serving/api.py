@@ -1,7 +1,8 @@
 """The HTTP API: routes, limits, the result store, and every error as JSON.
 
     POST /v1/produce                        prompt (+ a song) → a result: plan, script, quality,
-                                            stems, master (multipart form; `audio` optional)
+                                            the mix critic's verdict, candidates, stems, master
+                                            (multipart form; `audio` optional)
     POST /v1/plan                           prompt → plan (JSON)
     POST /v1/render                         a result id + an edited Faust script → a new result
     GET  /v1/results/{id}                   the result's JSON again
@@ -333,6 +334,15 @@ def _candidates(selection) -> list[dict[str, Any]]:
     return [{"script": c.script, **c.summary()} for c in selection.candidates]
 
 
+def _critic(selection) -> dict[str, Any]:
+    """The mix critic's verdict on the chosen master and the prompt's mix words."""
+    mix = selection.mix
+    return {
+        "mix": mix.to_dict() if mix is not None else None,
+        "descriptors": [d.to_dict() for d in selection.descriptors],
+    }
+
+
 def _stem_infos(result_id: str, plan: ProductionPlan, stems: dict) -> list[dict[str, Any]]:
     sources = {s.role: s.source for s in plan.stems}
     return [
@@ -364,6 +374,7 @@ def _store_production(
         "plan": produced.plan.model_dump(mode="json"),
         "script": sel.script,
         "quality": sel.quality.model_dump(mode="json"),
+        **_critic(sel),
         "candidates": _candidates(sel),
         "stems": _stem_infos(result_id, produced.plan, produced.stems),
         "master_url": f"/v1/results/{result_id}/master.wav",
@@ -392,6 +403,7 @@ def _store_render(
         "duration_s": round(selection.master.shape[1] / rate, 3),
         "script": script,
         "quality": selection.quality.model_dump(mode="json"),
+        **_critic(selection),
         "candidates": _candidates(selection),
         "stems": stems,
         "master_url": f"/v1/results/{result_id}/master.wav",

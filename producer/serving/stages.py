@@ -8,7 +8,8 @@ no Ray here. A Serve deployment (`producer.serving.deployments`) wraps one stage
     PlanStage      prompt (+ song) → ProductionPlan                                  the model
     GenerateStage  plan (+ song) → {role: Stem}                                      no model
     WriteStage     stems + prompt → [(Faust script, logprob)]                        the model
-    RenderStage    scripts + stems → Selection (masters rendered, scored, best kept) the model
+    RenderStage    scripts + stems → Selection (masters rendered, critiqued, scored,
+                   best kept)                                                        the model
 
 The model stages share one `Producer` when given one; otherwise each loads its own.
 """
@@ -172,7 +173,8 @@ class WriteStage:
 
 
 class RenderStage:
-    """Scripts and stems → masters, each rendered, mastered and scored; the best kept."""
+    """Scripts and stems → masters, each rendered, mastered, critiqued and scored; the best
+    kept (`Producer.render_and_score`)."""
 
     def __init__(self, args: ServeArgs, producer: Producer | None = None):
         self.producer = producer or load_producer(args, args.model_device)
@@ -197,7 +199,8 @@ class RenderStage:
     def render_script(
         self, script: str, stems: Mapping[str, np.ndarray], plan: ProductionPlan, prompt: str
     ) -> Selection:
-        """One person's script over stored stems (arrays): validated, rendered, scored."""
+        """One person's script over stored stems (arrays): validated, rendered, critiqued (a
+        script that does not mix stem by stem gets no verdict), scored."""
         sr = self.producer.sample_rate
         as_stems = {role: Stem(role, audio, sr, plan.bpm) for role, audio in stems.items()}
         return self.render_and_score([(script, 0.0)], as_stems, plan, prompt)

@@ -113,5 +113,6 @@ def _plan_text(record: dict) -> str:
             for s in record["stems"]
         },
         candidates=[SimpleNamespace(**c) for c in record["candidates"]],
+        mix=record.get("mix"),
     )
     return plan_text(result)

@@ -75,6 +75,30 @@ def test_produce_answers_plan_script_quality_stems_and_a_master_at_minus_14_lufs
     assert again.status_code == 200 and again.json() == body
 
 
+def test_produce_answers_the_mix_critics_verdict_on_the_master(made):
+    client, body = made
+    mix = body["mix"]
+    assert mix["style"] == body["plan"]["style"] == "trap"
+    assert 0.0 <= mix["score"] <= 1.0 and isinstance(mix["passes_basics"], bool)
+    assert all(isinstance(f, str) and f for f in mix["findings"])
+    failed = [c["message"] for c in mix["checks"] if not c["passed"]]
+    assert sorted(failed) == sorted(mix["findings"])
+    assert {"balance", "low_end_mono", "tonal_balance"} <= {c["name"] for c in mix["checks"]}
+    assert mix["passes_basics"] == all(c["passed"] for c in mix["checks"] if c["basic"])
+    # "dark trap beat": the mood word tilts the top of the targets, and says so.
+    assert [(d["name"], d["status"]) for d in body["descriptors"]] == [("dark", "applied")]
+    for c in body["candidates"]:
+        assert 0.0 <= c["critic_score"] <= 1.0 and isinstance(c["passes_basics"], bool)
+        assert isinstance(c["critic_findings"], list)
+    (chosen,) = [c for c in body["candidates"] if c["chosen"]]
+    assert chosen["critic_score"] == mix["score"] and chosen["critic_findings"] == mix["findings"]
+    assert chosen["total"] == max(c["total"] for c in body["candidates"])
+    # A re-render of the same script is judged the same way.
+    child = client.post("/v1/render", json={"result_id": body["id"], "script": body["script"]})
+    assert child.status_code == 200, child.text
+    assert child.json()["mix"] == mix and child.json()["descriptors"] == body["descriptors"]
+
+
 def test_rendering_the_same_script_again_gives_the_same_master(made):
     client, body = made
     response = client.post("/v1/render", json={"result_id": body["id"], "script": body["script"]})
@@ -348,6 +372,10 @@ def test_health_docs_and_unknown_routes(make_client):
     spec = client.get("/openapi.json").json()
     assert {"/v1/produce", "/v1/plan", "/v1/render", "/healthz"} <= set(spec["paths"])
     assert "multipart/form-data" in spec["paths"]["/v1/produce"]["post"]["requestBody"]["content"]
+    body = spec["components"]["schemas"]["ProductionBody"]["properties"]
+    assert {"mix", "descriptors"} <= set(body)
+    candidate = spec["components"]["schemas"]["CandidateInfo"]["properties"]
+    assert {"critic_score", "critic_findings", "passes_basics"} <= set(candidate)
     assert client.get("/docs").status_code == 200
     assert_error(client.get("/v1/nothing"), 404)
     assert_error(client.get("/v1/produce"), 405)

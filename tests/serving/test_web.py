@@ -48,6 +48,14 @@ def test_page_and_its_assets_are_served_from_the_package(client):
         assert missing.status_code == 404, bad
         assert missing.json()["error"]["status"] == 404
     assert "/" not in client.get("/openapi.json").json()["paths"]
+    # The page explains the selection with the pipeline's own constants.
+    from producer.pipeline import BASIC_FAILURE_PENALTY, CRITIC_WEIGHT, FINDING_PENALTY
+
+    hint = re.sub(r"\s+", " ", page.text)
+    assert (
+        f"less {FINDING_PENALTY:g} per meter finding, {CRITIC_WEIGHT:g} × (1 − critic score) "
+        f"and {BASIC_FAILURE_PENALTY:g} per basic check" in hint
+    )
 
 
 def test_plot_of_an_unknown_result_is_a_json_404(client):
@@ -212,6 +220,12 @@ def test_a_producer_makes_a_beat_edits_the_mix_and_re_renders(web_server, browse
             "href"
         )
     assert len(driver.find_elements(By.CSS_SELECTOR, "#bands .band-track")) >= 5
+    # The mix critic's verdict under the meters, and its score per candidate.
+    critic = driver.find_element(By.ID, "critic").text
+    assert re.search(r"basics (pass|fail) · score [01]\.\d\d / 1", critic), critic
+    assert driver.find_elements(By.CSS_SELECTOR, "#critic-findings li")
+    rows = driver.find_elements(By.CSS_SELECTOR, "#candidates-table tr")
+    assert rows and all(re.search(r"[01]\.\d\d \(basics (pass|fail)\)", r.text) for r in rows)
     script = driver.find_element(By.ID, "script")
     original = script.get_attribute("value")
     assert "master_process" in original and all(f"{r}_process" in original for r in roles)

@@ -144,6 +144,26 @@
     showBands(q.bands || []);
   }
 
+  // The mix critic's verdict (null when it could not hear the mix) and the prompt's mix words.
+  function showCritic(mix, descriptors) {
+    const line = $("critic");
+    if (!mix) {
+      line.textContent = "not measured: the script does not mix stem by stem";
+      line.className = "critic";
+      $("critic-findings").replaceChildren();
+    } else {
+      const style = mix.style ? ` against the ${mix.style} targets` : "";
+      line.textContent =
+        `basics ${mix.passes_basics ? "pass" : "fail"} · score ${fixed(mix.score, 2)} / 1${style}`;
+      line.className = mix.passes_basics ? "critic pass" : "critic fail";
+      const found = mix.findings && mix.findings.length ? mix.findings : ["nothing to fix"];
+      $("critic-findings").replaceChildren(...found.map((f) => el("li", {}, f)));
+      $("critic-findings").className = mix.findings && mix.findings.length ? "findings" : "findings clean";
+    }
+    const words = (descriptors || []).map((d) => `${d.words.join(", ")} → ${d.change}`);
+    $("descriptors").textContent = words.length ? `Mix words: ${words.join("; ")}` : "";
+  }
+
   function showBands(bands) {
     const box = $("bands");
     box.replaceChildren();
@@ -183,7 +203,12 @@
   function showCandidates(candidates) {
     $("candidates-table").replaceChildren(...candidates.map((c, i) => el("tr", {},
       el("td", {}, c.chosen ? "✓" : ""),
+      el("td", {}, fixed(c.total, 3)),
       el("td", {}, fixed(c.score, 3)),
+      el("td", { title: (c.critic_findings || []).join("\n") },
+        c.critic_score == null
+          ? "–"
+          : `${fixed(c.critic_score, 2)} (basics ${c.passes_basics ? "pass" : "fail"})`),
       el("td", {}, fixed(c.logprob, 2)),
       el("td", {}, c.findings.length ? c.findings.join("; ") : "none"),
       el("td", {}, el("button", {
@@ -206,6 +231,7 @@
       (body.parent_id ? " · re-rendered from your script" : "") + ` · result ${body.id}`;
     showPlan(body.plan);
     showQuality(body.quality);
+    showCritic(body.mix, body.descriptors);
     showStems(body.stems);
     showCandidates(body.candidates);
     $("script").value = body.script;

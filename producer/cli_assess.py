@@ -1,0 +1,225 @@
+"""`producer assess`: meter a master, or have the mix critic judge a mix script over its stems.
+
+    producer assess result.wav                          # a master: loudness, peaks, bands, findings
+    producer assess --stems result.stems --script result.dsp        # the mix critic's verdict
+    producer assess --stems stems/ --script mix.dsp --style boom-bap --prompt "heavy 808s" --json
+
+With `--stems`, every `<role>.wav` of the folder (the files `producer demo` writes to
+`result.stems/`) goes through the script's `<role>_process`; each stem is rendered solo through
+its chain and the master once (`mixing.solo.render_with_solos`), and the critic
+(`mixing.critic.critique`) checks them against the style's targets moved by the prompt's words
+(`mixing.descriptors`). For a `result.stems/` folder, the style, the prompt and the master
+loudness default to those of the production, read from the `result.json` beside it, so the
+verdict is the one `producer demo` reported for the same script. Printed: one line per check
+(✓ or ✗, its name, stem and band, the value against its limit, and for a failed check what an
+engineer would say), then whether the basics pass and the score; `--json` prints the verdict as
+`result.json` stores it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+__all__ = ["add_assess_command", "critic_summary", "verdict_lines"]
+
+
+def add_assess_command(sub) -> None:
+    assess = sub.add_parser(
+        "assess",
+        help="measure a master, or critique a mix script over its stems (--stems, --script)",
+        description="Measure a master (loudness, true peak, bands, findings), or, with --stems "
+        "and --script, have the mix critic check the mix the script makes of the stems: "
+        "balance, low end, masking, tone, width, dynamics, against the style's targets.",
+    )
+    assess.add_argument("file", nargs="?", help="a master to measure")
+    assess.add_argument(
+        "--stems", help="a folder of <role>.wav stems (e.g. result.stems/) to mix with --script"
+    )
+    assess.add_argument("--script", help="the Faust mix script (.dsp) to critique over --stems")
+    assess.add_argument(
+        "--style",
+        help="whose targets to check against: trap, boom-bap, lo-fi, drill, g-funk (default: the "
+        "production's, from the result.json beside --stems, else generic hip-hop)",
+    )
+    assess.add_argument(
+        "--prompt",
+        help="words that move the targets, e.g. 'heavy 808s, bright' (default: the "
+        "production's prompt, from the result.json beside --stems)",
+    )
+    assess.add_argument("--json", action="store_true", help="print the report as JSON")
+    assess.add_argument("--sample-rate", type=int, default=44100)
+    assess.set_defaults(func=run_assess)
+
+
+def run_assess(args: argparse.Namespace) -> int:
+    from producer.errors import ProducerError
+
+    critic_mode = args.stems is not None or args.script is not None
+    if critic_mode:
+        if args.file is not None:
+            raise ProducerError("give a master FILE, or --stems DIR --script FILE, not both")
+        if args.stems is None or args.script is None:
+            raise ProducerError("--stems DIR and --script FILE go together")
+        return _critique(args)
+    if args.style is not None or args.prompt is not None:
+        raise ProducerError("--style and --prompt go with --stems DIR --script FILE")
+    if args.file is None:
+        raise ProducerError("give a master FILE to measure, or --stems DIR --script FILE")
+    return _meter(args)
+
+
+# ---------------------------------------------------------------------- a master's meters
+
+
+def _meter(args: argparse.Namespace) -> int:
+    from producer.audio.io import load_audio
+    from producer.audio.quality import assess
+
+    audio = load_audio(args.file, sample_rate=args.sample_rate)
+    report = assess(audio, args.sample_rate)
+    if args.json:
+        print(json.dumps(report.model_dump(), indent=2))
+        return 0
+    print(f"{args.file}: {report.duration_s:.1f} s")
+    r = report
+    print(f"  loudness     {r.integrated_lufs:6.1f} LUFS  (range {r.loudness_range_lu:.1f} LU)")
+    print(f"  true peak    {report.true_peak_dbtp:6.1f} dBTP")
+    print(f"  crest factor {report.crest_factor_db:6.1f} dB")
+    print(f"  stereo       correlation {r.stereo_correlation:.2f}, width {r.stereo_width:.2f}")
+    for band in report.bands:
+        print(
+            f"  {band.name:<9} {band.energy_db:6.1f} dB (reference {band.reference_db:6.1f}, "
+            f"{band.deviation_db:+.1f})"
+        )
+    print("  findings:   " + ("; ".join(report.findings) if report.findings else "none"))
+    return 0
+
+
+# ---------------------------------------------------------------------- the mix critic
+
+
+def _critique(args: argparse.Namespace) -> int:
+    from producer.audio.io import load_audio
+    from producer.audio.stems import stem_files
+    from producer.cli import _read_text
+    from producer.errors import FaustValidationError, ProducerError
+    from producer.faust.validate import validate
+    from producer.mixing.critic import critique
+    from producer.mixing.descriptors import apply_descriptors
+    from producer.mixing.reference import style_targets
+    from producer.mixing.solo import render_with_solos
+
+    folder = Path(args.stems)
+    if not folder.is_dir():
+        raise ProducerError(f"{folder}: no such folder (--stems takes a folder of <role>.wav)")
+    script = _read_text(args.script)
+    try:
+        roles = validate(script, sample_rate=args.sample_rate).stem_roles
+    except FaustValidationError as err:
+        raise FaustValidationError(f"{args.script}: {err}") from None
+    files = stem_files([folder])  # AudioInputError when the folder has no audio files
+    missing = [r for r in roles if r not in files]
+    if missing:
+        have = ", ".join(f.name for f in files.values())
+        raise ProducerError(
+            f"{args.script} mixes {', '.join(missing)} but {folder} has no "
+            f"{', '.join(r + '.wav' for r in missing)} (it has {have})"
+        )
+    extra = [r for r in files if r not in roles]
+    if extra:
+        raise ProducerError(
+            f"{folder} has {', '.join(files[r].name for r in extra)} but {args.script} has no "
+            f"{', '.join(r + '_process' for r in extra)}: every stem needs its chain"
+        )
+
+    production = _production(folder)
+    style = args.style if args.style is not None else production.get("style")
+    prompt = args.prompt if args.prompt is not None else production.get("prompt", "")
+    try:
+        base = style_targets(style)
+    except ValueError as err:
+        raise ProducerError(f"--style: {err}") from None
+    targets, descriptors = apply_descriptors(base, prompt or "")
+    # A production's own master loudness reproduces its report; otherwise the targets'.
+    lufs = production.get("target_lufs", targets.master_lufs)
+
+    stems = {r: load_audio(files[r], sample_rate=args.sample_rate) for r in roles}
+    rendered = render_with_solos(script, stems, args.sample_rate, target_lufs=lufs)
+    verdict = critique(
+        stems, rendered.solos, rendered.master, args.sample_rate, targets, script=script
+    )
+
+    if args.json:
+        report = {
+            "stems": str(folder),
+            "script": str(args.script),
+            "style": verdict.style,
+            "prompt": prompt or "",
+            "descriptors": [d.to_dict() for d in descriptors],
+            "mix": verdict.to_dict(),
+        }
+        print(json.dumps(report, indent=2, allow_nan=False))
+        return 0
+    source = " (from the production's result.json)" if production else ""
+    print(
+        f"{args.script} over {len(stems)} stems in {folder} ({', '.join(roles)}): "
+        f"{verdict.style or 'hip-hop'} targets{source}"
+    )
+    for d in descriptors:
+        print(f"  words: {d}")
+    for line in verdict_lines(verdict):
+        print(line)
+    return 0
+
+
+def _production(folder: Path) -> dict:
+    """Style, prompt and master loudness of the production whose `result.stems/` this is
+    (its `result.json`), or {} when there is none or it cannot be read."""
+    report = folder.with_suffix(".json")
+    if folder.suffix != ".stems" or not report.is_file():
+        return {}
+    try:
+        data = json.loads(report.read_text(encoding="utf-8"))
+        plan = data["plan"]
+        return {
+            "style": str(plan["style"]),
+            "prompt": str(data.get("prompt") or ""),
+            "target_lufs": float(plan["target_lufs"]),
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def verdict_lines(verdict) -> list[str]:
+    """A `MixVerdict` as text: one line per check, then the basics and the score."""
+    rows = []
+    for c in verdict.checks:
+        where = ", ".join(x for x in (c.stem, c.band) if x) or "master"
+        mark = "✓" if c.passed else "✗"
+        text = f"{mark} {c.name:<17} {where:<22} {_number(c.value):>7} vs {_limit(c.limit):<12}"
+        # A passed check's sentence would describe a fault that is not there: value and limit
+        # say it all.
+        rows.append((text + ("  " + c.message if not c.passed and c.message else "")).rstrip())
+    return [*rows, critic_summary(verdict, sep=": ")]
+
+
+def critic_summary(verdict, sep: str = " ") -> str:
+    """ "basics pass, score 0.93" (`sep` between "basics" and the word) of a `MixVerdict`."""
+    return f"basics{sep}{'pass' if verdict.passes_basics else 'fail'}, score {verdict.score:.2f}"
+
+
+def _number(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{value:.3g}"
+
+
+def _limit(limit) -> str:
+    if limit is None:
+        return "–"
+    if isinstance(limit, tuple | list):
+        return f"{_number(limit[0])}..{_number(limit[1])}"
+    return _number(limit)
