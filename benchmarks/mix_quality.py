@@ -196,8 +196,8 @@ def main() -> None:
             flush=True,
         )
 
-    report: dict = {"machine": machine(), "productions": len(prompts), "args": vars(args)}
-    report["args"]["json"] = str(args.json) if args.json else None
+    report: dict = {"machine": machine(), "productions": len(prompts)}
+    report["args"] = {**vars(args), "json": str(args.json) if args.json else None}
     took = time.perf_counter() - started
     print(f"\n{len(prompts)} productions of {args.duration:g} s, {took:.0f} s")
     print("\n| mixes | n | pass basics | critic score (median) | most failed basics |")

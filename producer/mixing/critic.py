@@ -471,6 +471,8 @@ def _balance_checks(
 ) -> list[Check]:
     checks = []
     audible = [r for r, v in balance.items() if math.isfinite(v)]
+    if len([r for r in balance if raw_audible.get(r, True)]) < 2:
+        return checks  # one stem is the whole mix: there is nothing to balance it against
     total = sum(10 ** (balance[r] / 10) for r in audible)
     for role, value in balance.items():
         if not raw_audible.get(role, math.isfinite(value)):

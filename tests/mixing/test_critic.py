@@ -274,3 +274,13 @@ def test_twenty_seconds_of_five_stems_is_fast():
     critique(stems, solos, out, SR, TARGETS, script=synthetic.script())
     # About 0.2 s on 2 cores (module docstring); a generous bound for a loaded CI machine.
     assert time.perf_counter() - start < 1.5
+
+
+def test_a_single_stem_is_not_checked_for_balance():
+    stems = {"drums": synthetic.drums(3.0, 22050)}
+    script = (
+        'import("stdfaust.lib");\n\ndrums_process = sp.panner(0.5);\n'
+        "master_process = _, _;\n\nprocess = drums_process :> master_process;\n"
+    )
+    verdict, _ = critique_script(script, stems, 22050, style_targets("trap"))
+    assert not [c for c in verdict.checks if c.name in ("balance", "buried", "overpowering")]
