@@ -40,7 +40,7 @@ import numpy as np
 from machine import machine
 from scipy.stats import spearmanr
 
-from producer.faust.writer import random_script
+from producer.faust.writer import PANNER, random_script, script_text
 from producer.mixing.critic import MixVerdict, critique_script
 from producer.mixing.descriptors import apply_descriptors, descriptor_pairs, side_level_db
 from producer.mixing.reference import style_targets
@@ -63,13 +63,7 @@ def load_prompts(path: Path = PROMPTS) -> list[tuple[str, str]]:
 
 def flat_script(roles) -> str:
     """Every stem at unit gain, centred, no processing; the master bus untouched."""
-    lines = [f"{r}_process = sp.panner(0.5);" for r in roles]
-    mix = ", ".join(f"{r}_process" for r in roles)
-    return (
-        'import("stdfaust.lib");\n\n'
-        + "\n".join(lines)
-        + (f"\nmaster_process = _, _;\n\nprocess = {mix} :> master_process;\n")
-    )
+    return script_text({r: PANNER.text(0.5) for r in roles}, "_, _")
 
 
 def _insert(script: str, role: str, effect: str) -> str:

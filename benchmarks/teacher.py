@@ -33,14 +33,13 @@ from pathlib import Path
 import numpy as np
 from machine import machine
 
-from producer.data.synth import draw_song
+from producer.data.synth import draw_song, draw_stems
 from producer.faust.writer import PANNER, random_script, script_text
-from producer.generators import generate_stems
 from producer.mixing.critic import MixVerdict, critique_script
 from producer.mixing.descriptors import apply_descriptors
 from producer.mixing.reference import style_targets
 from producer.mixing.teacher import teach, template_script
-from producer.plan import STYLES, ProductionPlan, StemSpec
+from producer.plan import STYLES
 
 SEED0 = 20_000
 
@@ -53,18 +52,7 @@ def production(style: str, index: int, duration: float, sr: int):
     """(prompt, stems, targets) of one benchmark production."""
     rng = np.random.default_rng(SEED0 + 1000 * STYLES.index(style) + index)
     draw = draw_song(rng, style)
-    plan = ProductionPlan(
-        prompt=draw.prompt,
-        style=draw.style,
-        mood=list(draw.moods),
-        bpm=draw.bpm,
-        key=draw.key,
-        mode=draw.mode,
-        duration=duration,
-        stems=[StemSpec(role=r) for r in draw.roles],
-    )
-    generated = generate_stems(plan, duration, seed=draw.seed, sample_rate=sr)
-    stems = {r: np.clip(generated[r].audio, -1.0, 1.0) for r in draw.roles}
+    stems = draw_stems(draw, duration, sr)
     targets, _ = apply_descriptors(style_targets(style), draw.prompt)
     return draw.prompt, stems, targets
 

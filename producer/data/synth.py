@@ -178,13 +178,8 @@ def draw_song(rng: np.random.Generator, style: str, phrasing: Phrasing = "train"
     )
 
 
-def _render_song(
-    draw: SongDraw, rng: np.random.Generator, duration: float, sample_rate: int
-) -> tuple[dict[str, np.ndarray], str, np.ndarray]:
-    """Stems (clipped to full scale, as saved), the script, and the mastered mix."""
-    from producer.audio.loudness import integrated_loudness
-    from producer.faust.render import render
-    from producer.faust.writer import random_script
+def draw_stems(draw: SongDraw, duration: float, sample_rate: int) -> dict[str, np.ndarray]:
+    """The song's stems by role, clipped to full scale as they are saved."""
     from producer.generators import generate_stems
     from producer.plan import ProductionPlan, StemSpec
 
@@ -200,7 +195,18 @@ def _render_song(
     )
     generated = generate_stems(plan, duration, seed=draw.seed, sample_rate=sample_rate)
     # The saved stems are 24-bit PCM, which clips at full scale: mix exactly what is saved.
-    stems = {r: np.clip(generated[r].audio, -1.0, 1.0) for r in draw.roles}
+    return {r: np.clip(generated[r].audio, -1.0, 1.0) for r in draw.roles}
+
+
+def _render_song(
+    draw: SongDraw, rng: np.random.Generator, duration: float, sample_rate: int
+) -> tuple[dict[str, np.ndarray], str, np.ndarray]:
+    """Stems (clipped to full scale, as saved), the script, and the mastered mix."""
+    from producer.audio.loudness import integrated_loudness
+    from producer.faust.render import render
+    from producer.faust.writer import random_script
+
+    stems = draw_stems(draw, duration, sample_rate)
     problem = "silent"
     for _ in range(_SCRIPT_TRIES):
         script = random_script(list(draw.roles), rng, sample_rate)
