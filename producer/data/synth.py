@@ -6,8 +6,9 @@ Each song is drawn from a style (bpm in the style's range), moods (mostly the st
 the mood leans the mode: dark → minor, bright → major, mostly), a key, and its roles: drums,
 bass, melody and harmony in most songs; a quarter leave one or two out and say so in the
 prompt ("no drums"); about one in seven keep only one to three and ask for just those ("just
-drums and bass"). Its stems come from `producer.generators`, its mix from a random script
-of the writer language (`producer.faust.writer.random_script`) rendered and mastered to -14
+drums and bass"). Its stems come from `producer.generators`, its mix from the mixing teacher
+(`producer.mixing.teacher.teach`: a script of the writer language that the mix critic rates
+well against the style's targets, moved by the prompt's words) rendered and mastered to -14
 LUFS, and its prompt from `producer.data.prompts.make_prompt`, which states the tempo and key
 explicitly in about 40 % of the songs. Written per song, all or nothing:
 
@@ -22,6 +23,7 @@ smaller one with the same seed.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import multiprocessing.context
 import os
@@ -66,6 +68,10 @@ _P_EXCLUDE, _P_TWO = 0.25, 0.2
 _P_RESTRICT, _P_N_KEPT = 0.15, (0.3, 0.45, 0.25)
 # Chance that the prompt states the tempo, the key, and the mode without a key.
 _P_TEMPO, _P_KEY, _P_MODE_ONLY = 0.4, 0.4, 0.1
+log = logging.getLogger(__name__)
+
+#: Loudness every synthetic master is mastered to (LUFS).
+TARGET_LUFS = -14.0
 # Scripts tried per song before giving up on one that renders audible audio.
 _SCRIPT_TRIES = 5
 # Songs per artist folder (artists only group songs on disk).
@@ -201,22 +207,58 @@ def draw_stems(draw: SongDraw, duration: float, sample_rate: int) -> dict[str, n
 def _render_song(
     draw: SongDraw, rng: np.random.Generator, duration: float, sample_rate: int
 ) -> tuple[dict[str, np.ndarray], str, np.ndarray]:
-    """Stems (clipped to full scale, as saved), the script, and the mastered mix."""
+    """Stems (clipped to full scale, as saved), the script, and the mastered mix.
+
+    The script is the mixing teacher's (`producer.mixing.teacher.teach`): a mix the critic
+    rates well against the style's targets moved by the prompt's words, so that the writer
+    learns mixing and the prompt's descriptors ("heavy 808", "bright", "wide") from it. Should
+    the teacher fail on a song (it never has on generated stems), a random script of the
+    writer language stands in, as the whole corpus used before the teacher existed.
+    """
+    stems = draw_stems(draw, duration, sample_rate)
+    try:
+        return stems, *_taught(draw, stems, sample_rate)
+    except ProducerError as err:
+        log.warning("teacher failed on '%s' (%s): a random script instead", draw.prompt, err)
+    return stems, *_random_mix(draw, stems, rng, sample_rate)
+
+
+def _taught(
+    draw: SongDraw, stems: dict[str, np.ndarray], sample_rate: int
+) -> tuple[str, np.ndarray]:
+    """The teacher's script for the song and its master (as the renderer masters it)."""
+    from producer.faust.render import render
+    from producer.mixing.descriptors import apply_descriptors
+    from producer.mixing.reference import style_targets
+    from producer.mixing.teacher import teach
+
+    targets, _ = apply_descriptors(style_targets(draw.style), draw.prompt)
+    script = teach(stems, sample_rate, targets, seed=draw.seed).script
+    try:
+        mix = render(script, stems, sample_rate, target_lufs=TARGET_LUFS)
+    except RenderError as err:
+        raise ProducerError(f"the teacher's script does not render: {err}") from err
+    return script, mix
+
+
+def _random_mix(
+    draw: SongDraw, stems: dict[str, np.ndarray], rng: np.random.Generator, sample_rate: int
+) -> tuple[str, np.ndarray]:
+    """A random writer-language script that renders to a usable master, and the master."""
     from producer.audio.loudness import integrated_loudness
     from producer.faust.render import render
     from producer.faust.writer import random_script
 
-    stems = draw_stems(draw, duration, sample_rate)
     problem = "silent"
     for _ in range(_SCRIPT_TRIES):
         script = random_script(list(draw.roles), rng, sample_rate)
         try:
-            mix = render(script, stems, sample_rate, target_lufs=-14.0)
+            mix = render(script, stems, sample_rate, target_lufs=TARGET_LUFS)
         except RenderError as err:  # e.g. a runaway filter: draw another script
             problem = str(err)
             continue
         if np.isfinite(integrated_loudness(mix, sample_rate)):
-            return stems, script, mix
+            return script, mix
     raise ProducerError(
         f"no usable mix from {_SCRIPT_TRIES} random scripts for '{draw.prompt}' (last: {problem})"
     )
@@ -311,8 +353,8 @@ def synthesize_corpus(
     sample_rate, phrasing): the same call writes the same files, whatever `workers` is.
 
     `workers` processes make songs in parallel (None: `default_workers(n_songs)`). Most of
-    a song's time is libfaust compiling its random script's programs, which runs on one
-    thread per process, so processes are what scale it.
+    a song's time is the mixing teacher's search and libfaust compiling its programs, which
+    run on one thread per process, so processes are what scale it.
     """
     from tqdm.auto import tqdm
 
