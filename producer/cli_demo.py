@@ -28,6 +28,7 @@ _STAGE_LABEL = {
     "plan": "planned",
     "generate": "stems generated",
     "write": "mix scripts written",
+    "teach": "mixing teacher's script searched (beside the writer)",
     "render": "candidates rendered, mastered and critiqued",
     "score": "candidates scored",
 }
@@ -92,7 +93,9 @@ def critic_lines(result) -> list[str]:
     if result.mix is None:
         lines = ["  mix critic: not measured (the kept script does not mix stem by stem)"]
     else:
-        lines = [f"  mix critic: {critic_summary(result.mix)}"]
+        kept = next((c for c in result.candidates if c.chosen), None)
+        by = " (the mixing teacher's mix)" if kept is not None and kept.source == "teacher" else ""
+        lines = [f"  mix critic: {critic_summary(result.mix)}{by}"]
         lines += [f"    {finding}" for finding in result.mix.findings]
     lines += [f"  mix words: {d}" for d in result.descriptors]
     return lines

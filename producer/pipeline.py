@@ -12,19 +12,21 @@ Stages, each timed (`ProductionResult.timings`):
     plan      the unified model plans style, tempo, key and stems; the song's tempo and key win
               over the model, explicit words in the prompt win over both
     generate  the generators make every `generate` stem, on the song's beat grid (alignment.py)
-    write     the model writes `candidates` Faust mix scripts (grammar-constrained)
+    write     the model writes `candidates` Faust mix scripts (grammar-constrained); beside it,
+              the mixing teacher (`producer.mixing.teacher`) searches one more script against
+              the critic, the way an engineer would mix the stems (`teach_mix`)
     render    each script is compiled and rendered by libfaust stem by stem, then mastered to
               the target; the mix critic (`producer.mixing.critic`) listens to every stem's solo
               and the master, against the plan's style targets moved by the prompt's words
     score     each master is scored: the learned quality score minus a penalty per meter finding
               and a penalty for what the critic found (`Candidate.total`); the best is kept,
-              every candidate's scores are reported
+              every candidate's scores are reported (the teacher's with `source` "teacher")
 
 This is a plain library object: the CLI (`producer demo`) is a thin shell around it, and the
 Ray Serve deployments (`producer.serving`) run its stages one by one: `plan`, `generate`,
 `write`, `render_and_score`. The stages that need no model are module functions too
 (`generate_stems_for`, `render_master`, `render_and_critique`, `critic_targets`,
-`reference_of`), so a replica that only generates or renders never loads the model.
+`teach_mix`, `reference_of`), so a replica that only generates or renders never loads the model.
 
 Selection (`Candidate.total`): learned score − FINDING_PENALTY × meter findings −
 CRITIC_WEIGHT × (1 − critic score) − BASIC_FAILURE_PENALTY × failed basic checks of the critic.
@@ -37,7 +39,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -50,6 +52,7 @@ from producer.mixing.descriptors import DescriptorMatch, apply_descriptors
 from producer.mixing.reference import style_targets
 from producer.mixing.solo import SoloRenderError, render_with_solos
 from producer.mixing.targets import MixTargets
+from producer.mixing.teacher import TeacherResult, teach
 from producer.plan import DEFAULT_PROMPT, MAX_DURATION, ProductionPlan
 from producer.schemas import QualityReport
 
@@ -71,6 +74,7 @@ __all__ = [
     "reference_of",
     "render_and_critique",
     "render_master",
+    "teach_mix",
 ]
 
 log = logging.getLogger("producer.pipeline")
@@ -92,10 +96,12 @@ FINDING_PENALTY = 0.05
 #: mix that failed fewer basics (8 -> 3, 3 -> 2).
 CRITIC_WEIGHT = 0.5
 #: Subtracted per failed basic check of the critic (a stem buried or overpowering, the low end
-#: filtered away or wide, harsh or muddy): each is a fault a listener hears and nobody asked for,
-#: so it costs twice a meter finding on top of what it takes off the critic's score, and a mix
-#: that passes the basics beats one that does not unless the learned score strongly disagrees.
-BASIC_FAILURE_PENALTY = 0.1
+#: filtered away or wide, harsh or muddy): each is a fault a listener hears at once and nobody
+#: asked for, which no engineer signs off whatever else the mix does well. It is the whole range
+#: of the learned score, so a mix that passes more basics is always kept over one that passes
+#: fewer; the learned score and the rest choose among mixes alike on the basics. (At 0.1 the
+#: learned score outvoted the critic: the demo kept an 808 6.9 LU over everything else.)
+BASIC_FAILURE_PENALTY = 1.0
 MAX_CANDIDATES = 16
 # Threads rendering and scoring candidates side by side.
 _WORKERS = min(2, os.cpu_count() or 1)
@@ -109,13 +115,16 @@ class Candidate:
     """One Faust mix script the model wrote, rendered, critiqued and scored."""
 
     script: str
-    logprob: float  # mean token log-probability under the model
+    logprob: float | None  # mean token log-probability under the model (None: not the model's)
     score: float  # learned quality score of its master, in [0, 1]
     findings: list[str]  # what the meters found wrong with its master
     chosen: bool = False
     #: The mix critic's verdict on it (None: the script does not split into per-stem programs,
     #: or the critic could not measure it; the candidate is then judged by the rest alone).
     verdict: MixVerdict | None = None
+    #: Who wrote the script: "model" (the writer), "teacher" (the mixing teacher's search) or
+    #: "user" (a script sent to be rendered).
+    source: str = "model"
 
     @property
     def critic_score(self) -> float | None:
@@ -159,7 +168,8 @@ class Candidate:
     def summary(self) -> dict[str, Any]:
         critic = self.critic_score
         return {
-            "logprob": round(self.logprob, 4),
+            "source": self.source,
+            "logprob": None if self.logprob is None else round(self.logprob, 4),
             "score": round(self.score, 4),
             "findings": list(self.findings),
             "critic_score": None if critic is None else round(critic, 4),
@@ -174,7 +184,8 @@ class Candidate:
 class Selection:
     """Candidates rendered, mastered and scored, with the best one picked."""
 
-    candidates: list[Candidate]  # every candidate, in the order written; one has `chosen`
+    #: Every candidate, in the order written (the teacher's last); one has `chosen`.
+    candidates: list[Candidate]
     master: np.ndarray  # the chosen candidate's master, (2, T) float32
     quality: QualityReport  # of that master, with the learned score
     timings: dict[str, float] = field(default_factory=dict)  # "render", "score" in seconds
@@ -250,6 +261,7 @@ class Producer:
     `checkpoint` is a `save_pretrained` directory or a trainer checkpoint (None: the default
     model shipped in the package); `separator` a Demucs name or local model for input songs;
     `separator_download` lets Demucs fetch pretrained weights that are not on disk.
+    `mix_teacher` adds the mixing teacher's script to the model's candidates (`teach_mix`).
     The model loads once, here; `produce` can be called any number of times.
     """
 
@@ -261,12 +273,14 @@ class Producer:
         separator: str | os.PathLike = "htdemucs",
         separator_download: bool = False,
         model=None,
+        mix_teacher: bool = True,
     ):
         from producer.cli_model import load_model
 
         self.device = device
         self.separator = separator
         self.separator_download = separator_download
+        self.mix_teacher = mix_teacher
         self.checkpoint = str(checkpoint) if checkpoint is not None else "default"
         self.model = model if model is not None else load_model(checkpoint, device=device)
 
@@ -331,11 +345,16 @@ class Producer:
 
         # Stems, candidates and feature extraction are independent of each other: two at a
         # time (libfaust, numpy and scipy release the GIL; on 2 cores the 30 s benchmark beat
-        # went from 4.35x to over 5x real time).
-        with ThreadPoolExecutor(_WORKERS) as pool:
+        # went from 4.35x to over 5x real time). The teacher has a thread of its own from the
+        # moment the stems exist: the writer decodes on one torch thread, which leaves the other
+        # core to it.
+        with ThreadPoolExecutor(_WORKERS) as pool, ThreadPoolExecutor(1) as teacher:
             t = time.perf_counter()
             stems = self.generate(plan, song, seed, pool=pool)
             done("generate", t)
+            taught = None
+            if self.mix_teacher:
+                taught = teacher.submit(teach_mix, stems, plan, prompt, self.sample_rate)
 
             t = time.perf_counter()
             # The reference mix's features are only needed for scoring: computed meanwhile.
@@ -345,7 +364,15 @@ class Producer:
 
             # The reference mix's features are awaited only once every candidate is rendered.
             chosen = self.render_and_score(
-                written, stems, plan, prompt, pool=pool, reference=reference, on_stage=record
+                written,
+                stems,
+                plan,
+                prompt,
+                pool=pool,
+                reference=reference,
+                on_stage=record,
+                teacher=taught is not None,
+                taught=taught,
             )
         timings["total"] = time.perf_counter() - started
 
@@ -423,7 +450,7 @@ class Producer:
         stems: Mapping[str, Stem],
         prompt: str,
         script: str = "",
-        logprob: float = 0.0,
+        logprob: float | None = 0.0,
         *,
         reference: np.ndarray | None = None,
     ) -> tuple[Candidate, QualityReport]:
@@ -447,9 +474,15 @@ class Producer:
         pool: ThreadPoolExecutor | None = None,
         reference: Future | None = None,
         on_stage: StageCallback | None = None,
+        teacher: bool | None = None,
+        taught: Future | None = None,
     ) -> Selection:
         """Render and master every written `(script, logprob)`, critique and score each, keep
         the best (the highest `Candidate.total`).
+
+        `teacher` (None: `self.mix_teacher`) adds the mixing teacher's script as one more
+        candidate (`teach_mix`, source "teacher"); `taught` is a future of it started by the
+        caller (None: it is started here, before the renders). A teacher that fails adds none.
 
         Each script is rendered stem by stem (`render_with_solos`: the same master as
         `render_master`, plus every stem's solo) and the mix critic checks it against the
@@ -466,8 +499,18 @@ class Producer:
         if pool is None:
             with ThreadPoolExecutor(_WORKERS) as own:
                 return self.render_and_score(
-                    written, stems, plan, prompt, pool=own, reference=reference, on_stage=on_stage
+                    written,
+                    stems,
+                    plan,
+                    prompt,
+                    pool=own,
+                    reference=reference,
+                    on_stage=on_stage,
+                    teacher=teacher,
+                    taught=taught,
                 )
+        if taught is None and (self.mix_teacher if teacher is None else teacher):
+            taught = pool.submit(teach_mix, stems, plan, prompt, self.sample_rate)
         timings: dict[str, float] = {}
 
         def done(stage: str, t0: float) -> None:
@@ -487,6 +530,15 @@ class Producer:
                 written,
             )
         )
+        sources = ["model"] * len(written)
+        lesson: TeacherResult | None = taught.result() if taught is not None else None
+        if lesson is not None and lesson.master is not None:
+            written = [*written, (lesson.script, None)]
+            heard.append((lesson.master, lesson.verdict))
+            sources.append("teacher")
+            timings["teach"] = lesson.seconds
+            if on_stage is not None:
+                on_stage("teach", lesson.seconds)
         done("render", t)
 
         t = time.perf_counter()
@@ -497,8 +549,9 @@ class Producer:
                 zip(written, heard, strict=True),
             )
         )
-        for (candidate, _), (_, verdict) in zip(scored, heard, strict=True):
+        for (candidate, _), (_, verdict), source in zip(scored, heard, sources, strict=True):
             candidate.verdict = verdict
+            candidate.source = source
         best = max(
             range(len(scored)),
             key=lambda k: (scored[k][0].verdict is not None, scored[k][0].total),
@@ -591,6 +644,28 @@ def critic_targets(
     except ValueError as err:
         log.warning("mix critic: no targets for style %r (%s)", plan.style, err)
         return None, []
+
+
+def teach_mix(
+    stems: Mapping[str, Stem], plan: ProductionPlan, prompt: str, sample_rate: int
+) -> TeacherResult | None:
+    """The mixing teacher's script for the stems (`producer.mixing.teacher.teach`): a search
+    of the writer language against the critic, aiming at the plan's style targets moved by the
+    prompt's words, mastered as the production is (`master_lufs`).
+
+    None when the style has no targets or the teacher fails (logged): like the critic, the
+    teacher is advice, and the model's candidates stand without it.
+    """
+    targets, _ = critic_targets(plan, prompt)
+    if targets is None:
+        return None
+    targets = replace(targets, master_lufs=master_lufs(plan, targets))
+    audio = {role: s.audio for role, s in stems.items()}
+    try:
+        return teach(audio, sample_rate, targets)
+    except Exception as err:  # advice: a failure of it never fails the production
+        log.warning("mixing teacher failed, the model's candidates stand alone: %r", err)
+        return None
 
 
 def master_lufs(plan: ProductionPlan, targets: MixTargets | None) -> float:

@@ -46,7 +46,8 @@ def test_demo_writes_master_script_report_picture_and_stems(ckpt, tmp_path, caps
 
     report = json.loads(out.with_suffix(".json").read_text())
     assert report["plan"]["bpm"] == 96 and report["seed"] == 7
-    assert len(report["candidates"]) == 2 and sum(c["chosen"] for c in report["candidates"]) == 1
+    assert [c["source"] for c in report["candidates"]] == ["model", "model", "teacher"]
+    assert sum(c["chosen"] for c in report["candidates"]) == 1
     assert report["quality"]["integrated_lufs"] == pytest.approx(-14.0, abs=1.0)
     assert {"plan", "generate", "write", "render", "score", "load_model"} <= set(
         report["timings_s"]

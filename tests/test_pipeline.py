@@ -55,7 +55,7 @@ def test_prompt_only_makes_a_mastered_beat_at_the_planned_tempo(producer):
         candidates=2,
         on_stage=lambda stage, s: stages.append(stage),
     )
-    assert stages == ["plan", "generate", "write", "render", "score"]
+    assert stages == ["plan", "generate", "write", "teach", "render", "score"]
     assert result.plan.bpm == 140 and (result.plan.key, result.plan.mode) == ("F", "minor")
     assert result.master.shape == (2, 6 * SR)
     assert integrated_loudness(result.master, SR) == pytest.approx(-14.0, abs=1.0)
@@ -63,8 +63,9 @@ def test_prompt_only_makes_a_mastered_beat_at_the_planned_tempo(producer):
     # Every stem the plan asked for was generated, at the plan's length.
     assert set(result.stems) == {s.role for s in result.plan.stems}
     assert all(s.audio.shape == (2, 6 * SR) for s in result.stems.values())
-    # Quality-guided search: two candidates scored and critiqued, the best by total kept.
-    assert len(result.candidates) == 2
+    # Quality-guided search: two candidates of the model and the teacher's, scored and
+    # critiqued, the best by total kept.
+    assert [c.source for c in result.candidates] == ["model", "model", "teacher"]
     chosen = [c for c in result.candidates if c.chosen]
     assert len(chosen) == 1 and chosen[0].script == result.script
     assert chosen[0].total == max(c.total for c in result.candidates)
@@ -74,7 +75,7 @@ def test_prompt_only_makes_a_mastered_beat_at_the_planned_tempo(producer):
     assert result.quality.score == pytest.approx(chosen[0].score)
     assert result.mix is chosen[0].verdict
     validate(result.script, roles=list(result.stems), sample_rate=SR)
-    assert set(result.timings) >= {"plan", "generate", "write", "render", "score", "total"}
+    assert set(result.timings) >= {"plan", "generate", "write", "teach", "render", "score", "total"}
 
 
 def documented_total(c) -> float:
@@ -104,14 +105,15 @@ def test_result_json_carries_the_critics_verdict_and_the_descriptors(producer):
     # Every candidate reports the critic beside the learned score; the chosen one maximises
     # the documented total.
     rows = report["candidates"]
-    assert len(rows) == 3
+    assert [row["source"] for row in rows] == ["model"] * 3 + ["teacher"]
+    assert rows[-1]["logprob"] is None and all(row["logprob"] < 0 for row in rows[:3])
     for row, c in zip(rows, result.candidates, strict=True):
         assert {"logprob", "score", "findings", "total", "chosen"} <= set(row)  # as before
         assert row["critic_score"] == pytest.approx(c.verdict.score, abs=1e-4)
         assert row["critic_findings"] == c.verdict.findings
         assert row["passes_basics"] == c.verdict.passes_basics
         assert row["total"] == pytest.approx(documented_total(c), abs=1e-4)
-    best = max(range(3), key=lambda k: rows[k]["total"])
+    best = max(range(4), key=lambda k: rows[k]["total"])
     assert rows[best]["chosen"] and sum(r["chosen"] for r in rows) == 1
     assert report["candidates"][best]["critic_score"] == mix["score"]
 
@@ -156,7 +158,7 @@ def test_a_script_that_does_not_split_falls_back_to_a_whole_render_without_a_ver
     producer, two_stems
 ):
     plan, stems = two_stems
-    alone = producer.render_and_score([(FUSED, 0.0)], stems, plan, "trap")
+    alone = producer.render_and_score([(FUSED, 0.0)], stems, plan, "trap", teacher=False)
     cand = alone.chosen
     assert cand.verdict is None and alone.mix is None
     summary = cand.summary()
@@ -165,7 +167,9 @@ def test_a_script_that_does_not_split_falls_back_to_a_whole_render_without_a_ver
     assert cand.total == pytest.approx(cand.score - FINDING_PENALTY * len(cand.findings))
     np.testing.assert_array_equal(alone.master, render_master(FUSED, stems, plan, SR))
     # Beside a script the critic can hear, the unheard one is not chosen.
-    both = producer.render_and_score([(FUSED, 0.0), (SPLIT, 0.0)], stems, plan, "trap")
+    both = producer.render_and_score(
+        [(FUSED, 0.0), (SPLIT, 0.0)], stems, plan, "trap", teacher=False
+    )
     assert [c.chosen for c in both.candidates] == [False, True]
     assert both.mix is both.candidates[1].verdict is not None
 
@@ -178,9 +182,49 @@ def test_a_failing_critic_never_fails_the_production(producer, two_stems, monkey
 
     monkeypatch.setattr(pipeline, "critique", broken)
     plan, stems = two_stems
-    selection = producer.render_and_score([(SPLIT, 0.0)], stems, plan, "trap")
+    selection = producer.render_and_score([(SPLIT, 0.0)], stems, plan, "trap", teacher=False)
     assert selection.mix is None and selection.chosen.critic_score is None
     np.testing.assert_array_equal(selection.master, render_master(SPLIT, stems, plan, SR))
+
+
+def test_the_teachers_mix_is_a_candidate_that_passes_the_basics(producer, two_stems):
+    plan, stems = two_stems
+    # A script that buries the bass 30 dB: the critic fails it, the teacher's mix is kept.
+    buried = SPLIT.replace("bass_process = _ :", "bass_process = _ : *(0.03) :")
+    selection = producer.render_and_score([(buried, -0.5)], stems, plan, "trap")
+    model, taught = selection.candidates
+    assert (model.source, taught.source) == ("model", "teacher")
+    assert model.passes_basics is False and taught.passes_basics is True
+    assert taught.chosen and selection.script == taught.script and taught.logprob is None
+    validate(taught.script, roles=list(stems), sample_rate=SR)
+    # Its master is the renderer's master of its script, and its verdict the critic's of it.
+    np.testing.assert_allclose(
+        selection.master, render_master(taught.script, stems, plan, SR), atol=1e-5
+    )
+    assert taught.total == pytest.approx(documented_total(taught))
+    # A failed basic costs more than the learned score's whole range: whatever the learned
+    # score says, the mix that passes the basics is kept.
+    assert BASIC_FAILURE_PENALTY >= 1.0
+    assert taught.summary()["source"] == "teacher" and taught.summary()["logprob"] is None
+
+
+def test_without_the_teacher_only_the_models_candidates_are_rendered(producer):
+    plain = Producer(model=producer.model, mix_teacher=False)
+    result = plain.produce("trap beat", duration=2.0, seed=1, candidates=2)
+    assert [c.source for c in result.candidates] == ["model", "model"]
+    assert "teach" not in result.timings
+
+
+def test_a_failing_teacher_never_fails_the_production(producer, monkeypatch):
+    import producer.pipeline as pipeline
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("teacher bug")
+
+    monkeypatch.setattr(pipeline, "teach", broken)
+    result = producer.produce("trap beat", duration=2.0, seed=1, candidates=2)
+    assert [c.source for c in result.candidates] == ["model", "model"]
+    assert sum(c.chosen for c in result.candidates) == 1
 
 
 def test_same_seed_gives_the_same_master(producer):

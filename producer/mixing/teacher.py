@@ -162,6 +162,9 @@ class TeacherResult:
     evaluations: int  # critiques spent, the final one included
     seconds: float  # wall time of `teach`
     trace: tuple[TeachStep, ...] = field(default_factory=tuple)
+    #: The script's master as the final verdict heard it: (2, T) float32, mastered to
+    #: `targets.master_lufs` by the renderer (the same audio `render` would make).
+    master: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def scores(self) -> list[float]:
@@ -266,7 +269,7 @@ def teach(
             break
 
     script = best.script(roles, sr)
-    final, _ = critique_script(script, full, sr, targets)
+    final, rendered = critique_script(script, full, sr, targets)
     seconds = time.perf_counter() - began
     trace.append(TeachStep(len(trace) + 1, "final", final.score, True, _failed(final), seconds))
     return TeacherResult(
@@ -275,6 +278,7 @@ def teach(
         evaluations=len(trace),
         seconds=seconds,
         trace=tuple(trace),
+        master=rendered.master,
     )
 
 

@@ -67,8 +67,15 @@ class StemInfo(BaseModel):
 
 
 class CandidateInfo(BaseModel):
-    script: str = Field(description="The Faust mix script the model wrote.")
-    logprob: float = Field(description="Its mean token log-probability under the model.")
+    script: str = Field(description="The Faust mix script.")
+    source: Literal["model", "teacher", "user"] = Field(
+        "model",
+        description="Who wrote it: the model, the mixing teacher (a search against the mix "
+        "critic) or the person who sent it to be rendered.",
+    )
+    logprob: float | None = Field(
+        description="Its mean token log-probability under the model (null: not the model's)."
+    )
     score: float = Field(description="The learned quality score of its master, 0..1.")
     findings: list[str] = Field(description="What the meters found wrong with its master.")
     critic_score: float | None = Field(

@@ -203,4 +203,8 @@ class RenderStage:
         script that does not mix stem by stem gets no verdict), scored."""
         sr = self.producer.sample_rate
         as_stems = {role: Stem(role, audio, sr, plan.bpm) for role, audio in stems.items()}
-        return self.render_and_score([(script, 0.0)], as_stems, plan, prompt)
+        selection = self.producer.render_and_score(
+            [(script, None)], as_stems, plan, prompt, pool=self._pool, teacher=False
+        )
+        selection.candidates[0].source = "user"
+        return selection

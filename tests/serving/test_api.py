@@ -59,7 +59,9 @@ def test_produce_answers_plan_script_quality_stems_and_a_master_at_minus_14_lufs
     roles = [s["role"] for s in body["plan"]["stems"]]
     assert [s["role"] for s in body["stems"]] == roles
     validate(body["script"], roles=roles, sample_rate=SR)
-    assert len(body["candidates"]) == 2 and sum(c["chosen"] for c in body["candidates"]) == 1
+    sources = [c["source"] for c in body["candidates"]]
+    assert sources == ["model", "model", "teacher"]  # 2 asked for, and the teacher's
+    assert sum(c["chosen"] for c in body["candidates"]) == 1
     assert 0 <= body["quality"]["score"] <= 1
     assert set(body["timings_s"]) >= {"plan", "generate", "write", "render", "score", "total"}
 

@@ -46,7 +46,7 @@ def test_a_beat_over_http_is_mastered_to_minus_14_lufs(server):
     assert response.status_code == 200, response.text
     body = response.json()
     print(f"POST /v1/produce (6 s, 2 candidates): {elapsed:.2f} s; stages {body['timings_s']}")
-    assert body["plan"]["bpm"] == 140 and len(body["candidates"]) == 2
+    assert body["plan"]["bpm"] == 140 and len(body["candidates"]) == 2 + 1  # the teacher's
     master = requests.get(server + body["master_url"].lstrip("/"), timeout=60)
     assert master.status_code == 200 and master.headers["content-type"] == "audio/wav"
     audio = decode(master.content)

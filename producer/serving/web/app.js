@@ -209,7 +209,7 @@
         c.critic_score == null
           ? "–"
           : `${fixed(c.critic_score, 2)} (basics ${c.passes_basics ? "pass" : "fail"})`),
-      el("td", {}, fixed(c.logprob, 2)),
+      el("td", {}, c.source === "model" || c.source == null ? fixed(c.logprob, 2) : c.source),
       el("td", {}, c.findings.length ? c.findings.join("; ") : "none"),
       el("td", {}, el("button", {
         type: "button",
