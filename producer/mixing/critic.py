@@ -56,6 +56,9 @@ writer scripts 0.05-0.90 (median 0.16); the planted faults 0.08 (808 high-passed
 0.19 (wide sub), 0.23 (chords 20 dB down), 0.27 (DC), 0.46 (reverb on the 808; the 808 12 dB
 up), 0.76 (808 at unit gain, fighting the kick), 0.81 (+9 dB at 3 kHz on four stems).
 
+The verdict's types are in `verdict.py` (`Check`, `MixVerdict`, re-exported here), the
+short-time spectra every spectral check reads in `spectra.py`.
+
 Speed: critiquing a 20 s, 44.1 kHz production with 5 stems takes 0.17-0.20 s on the 2-core
 development machine (5 runs after a warm-up; 0.24-0.28 s on one thread). Most of it is the
 K-weighting of the solos and the short-time spectra, which run on two threads (their kernels
@@ -67,7 +70,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -75,7 +77,16 @@ from producer.audio.io import AudioLimits, check_audio_array
 from producer.audio.loudness import integrated_loudness, true_peak_dbtp
 from producer.audio.reference_spectra import BANDS, range_share_db, style_key
 from producer.mixing.solo import SoloRender, render_with_solos
+from producer.mixing.spectra import (
+    Spectrum,
+    correlation,
+    db,
+    side_power,
+    side_share,
+    spectrum,
+)
 from producer.mixing.targets import MONO_BELOW_HZ, WIDTH_FROM_HZ, MixTargets
+from producer.mixing.verdict import Check, MixVerdict
 
 __all__ = ["Check", "MixVerdict", "critique", "critique_script"]
 
@@ -172,171 +183,6 @@ _BAND_LABEL = {
 }
 
 
-# --- results ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Check:
-    """One measured check: its number, its limit and what an engineer would say about it."""
-
-    name: str
-    passed: bool
-    #: The measured number (units per check; None when it could not be measured).
-    value: float | None
-    #: The limit: a bound, or an inclusive (lo, hi) range.
-    limit: float | tuple[float, float] | None
-    stem: str | None = None
-    band: str | None = None
-    #: One of the basics (`MixVerdict.passes_basics`).
-    basic: bool = False
-    message: str = ""
-    #: Distance outside the limit in the check's scale (0 when passed); drives the score.
-    severity: float = 0.0
-    weight: float = 1.0
-
-    def to_dict(self) -> dict:
-        out = asdict(self)
-        out["value"] = _finite(self.value)
-        if isinstance(self.limit, tuple):
-            out["limit"] = [float(v) for v in self.limit]
-        return out
-
-
-@dataclass(frozen=True)
-class MixVerdict:
-    """Everything the critic measured and concluded about one mix."""
-
-    checks: list[Check]
-    #: role → integrated loudness of its solo render (LUFS, pre-master level; None if silent).
-    stem_lufs: dict[str, float | None]
-    #: role → stem LUFS minus the pre-master mix's LUFS (LU; None if silent).
-    balance_lu: dict[str, float | None]
-    #: band → numbers of the master: low_hz, high_hz, share_db (of the total), target_db,
-    #: deviation_db (median-aligned), side_share and correlation (None where undefined).
-    bands: dict[str, dict[str, float | None]]
-    style: str | None = None
-    mix_lufs: float | None = None
-    master_lufs: float | None = None
-    plr_db: float | None = None
-    score: float = 1.0
-    passes_basics: bool = True
-    #: The messages of the failed checks, basics first.
-    findings: list[str] = field(default_factory=list)
-
-    def check(self, name: str, stem: str | None = None, band: str | None = None) -> Check:
-        """The first check of this name (and stem / band, when given); KeyError if none."""
-        for c in self.checks:
-            if c.name == name and stem in (None, c.stem) and band in (None, c.band):
-                return c
-        raise KeyError(f"no check {name!r} for stem={stem!r} band={band!r}")
-
-    def failed(self) -> list[Check]:
-        """The checks that did not pass, in check order."""
-        return [c for c in self.checks if not c.passed]
-
-    def to_dict(self) -> dict:
-        """Plain JSON-ready data (finite floats only), for `result.json`."""
-        return {
-            "style": self.style,
-            "score": round(self.score, 4),
-            "passes_basics": self.passes_basics,
-            "findings": list(self.findings),
-            "mix_lufs": _finite(self.mix_lufs),
-            "master_lufs": _finite(self.master_lufs),
-            "plr_db": _finite(self.plr_db),
-            "stem_lufs": {k: _finite(v) for k, v in self.stem_lufs.items()},
-            "balance_lu": {k: _finite(v) for k, v in self.balance_lu.items()},
-            "bands": {k: {n: _finite(v) for n, v in d.items()} for k, d in self.bands.items()},
-            "checks": [c.to_dict() for c in self.checks],
-        }
-
-
-def _finite(value: float | None) -> float | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return round(float(value), 4)
-
-
-# --- spectra --------------------------------------------------------------------------------
-
-
-@dataclass
-class _Spectrum:
-    """Short-time spectra of a (2, T) signal: what every spectral check reads."""
-
-    freqs: np.ndarray  # (K,)
-    power: np.ndarray  # (F, K) |L|^2 + |R|^2 per frame
-    cross: np.ndarray  # (K,) mean Re(L conj R) over frames
-    left: np.ndarray  # (K,) mean |L|^2
-    right: np.ndarray  # (K,) mean |R|^2
-
-    @property
-    def mean(self) -> np.ndarray:
-        return self.left + self.right
-
-    def between(self, lo: float, hi: float) -> np.ndarray:
-        return (self.freqs >= lo) & (self.freqs < hi)
-
-
-def _spectrum(x: np.ndarray, sample_rate: int, seconds: float) -> _Spectrum:
-    import scipy.fft  # here, not at the top: importing it costs about a second
-
-    size = 2 ** max(8, round(math.log2(sample_rate * seconds)))
-    hop = size // 2
-    n = x.shape[1]
-    if n < size:
-        x = np.pad(x, ((0, 0), (0, size - n)))
-        n = size
-    frames = np.lib.stride_tricks.sliding_window_view(x, size, axis=-1)[:, ::hop]
-    window = np.hanning(size).astype(np.float32)
-    spec = scipy.fft.rfft(frames * window, axis=-1, workers=-1)  # (2, F, K) complex64
-    left, right = spec[0], spec[1]
-    pl = left.real**2 + left.imag**2
-    pr = right.real**2 + right.imag**2
-    cross = (left.real * right.real + left.imag * right.imag).mean(axis=0)
-    return _Spectrum(
-        freqs=np.fft.rfftfreq(size, 1.0 / sample_rate),
-        power=pl + pr,
-        cross=cross,
-        left=pl.mean(axis=0),
-        right=pr.mean(axis=0),
-    )
-
-
-def _correlation(spec: _Spectrum, lo: float, hi: float) -> float | None:
-    sel = spec.between(lo, hi)
-    ll, rr, lr = (
-        float(spec.left[sel].sum()),
-        float(spec.right[sel].sum()),
-        float(spec.cross[sel].sum()),
-    )
-    if ll <= 0 or rr <= 0:
-        return None
-    return max(-1.0, min(1.0, lr / math.sqrt(ll * rr)))
-
-
-def _side_share(spec: _Spectrum, lo: float, hi: float) -> float | None:
-    sel = spec.between(lo, hi)
-    ll, rr, lr = (
-        float(spec.left[sel].sum()),
-        float(spec.right[sel].sum()),
-        float(spec.cross[sel].sum()),
-    )
-    if ll + rr <= 0:
-        return None
-    return max(0.0, min(1.0, (ll + rr - 2 * lr) / (2 * (ll + rr))))
-
-
-def _side_power(spec: _Spectrum, lo: float, hi: float) -> float:
-    sel = spec.between(lo, hi)
-    ll, rr = float(spec.left[sel].sum()), float(spec.right[sel].sum())
-    return max(0.0, (ll + rr - 2.0 * float(spec.cross[sel].sum())) / 4.0)
-
-
-def _db(x: float) -> float:
-    return 10.0 * math.log10(x) if x > 0 else -math.inf
-
-
 # --- the critic -----------------------------------------------------------------------------
 
 
@@ -383,13 +229,13 @@ def critique(
         mix_job = pool.submit(integrated_loudness, mix, sr)
         master_job = pool.submit(integrated_loudness, out, sr)
         peak_job = pool.submit(true_peak_dbtp, out, sr)
-        spec_jobs = {r: pool.submit(_spectrum, a, sr, _SPECTRUM_S) for r, a in solo.items()}
+        spec_jobs = {r: pool.submit(spectrum, a, sr, _SPECTRUM_S) for r, a in solo.items()}
         raw_jobs = {
-            r: pool.submit(_spectrum, a, sr, _SPECTRUM_S)
+            r: pool.submit(spectrum, a, sr, _SPECTRUM_S)
             for r, a in raw.items()
             if r in ("bass", "drums")
         }
-        master_spec_job = pool.submit(_spectrum, out, sr, _MASTER_SPECTRUM_S)
+        master_spec_job = pool.submit(spectrum, out, sr, _MASTER_SPECTRUM_S)
     stem_lufs = {r: job.result() for r, job in lufs_jobs.items()}
     mix_lufs = mix_job.result() if length else -math.inf
     balance = {
@@ -512,7 +358,7 @@ def _balance_checks(
         if len(audible) >= 2 and math.isfinite(value):
             rest = total - 10 ** (value / 10)
             # Stems add as powers (uncorrelated); the gating makes this an estimate.
-            over = value - _db(rest) if rest > 0 else math.inf
+            over = value - db(rest) if rest > 0 else math.inf
             over_shown = min(over, 99.0)
             checks.append(
                 _make(
@@ -532,7 +378,7 @@ def _balance_checks(
 
 
 def _low_end_checks(
-    raw_spec: dict[str, _Spectrum], solo_spec: dict[str, _Spectrum], chains: dict[str, list]
+    raw_spec: dict[str, Spectrum], solo_spec: dict[str, Spectrum], chains: dict[str, list]
 ) -> list[Check]:
     checks = []
     for role in ("bass", "drums"):
@@ -562,7 +408,7 @@ def _low_end_checks(
     return checks
 
 
-def _low_end_kept(raw: _Spectrum, solo: _Spectrum) -> float | None:
+def _low_end_kept(raw: Spectrum, solo: Spectrum) -> float | None:
     """The solo's share of energy under LOW_END_HZ over the raw stem's: how much low end the
     chain's filtering kept. None when the raw stem has (almost) no low end.
 
@@ -603,7 +449,7 @@ def _low_end_kept(raw: _Spectrum, solo: _Spectrum) -> float | None:
     return float((after[low].sum() / after.sum()) / (mean[low].sum() / mean.sum()))
 
 
-def _masking_check(solo_spec: dict[str, _Spectrum]) -> list[Check]:
+def _masking_check(solo_spec: dict[str, Spectrum]) -> list[Check]:
     if "bass" not in solo_spec or "drums" not in solo_spec:
         return []
     drums, bass = solo_spec["drums"], solo_spec["bass"]
@@ -634,7 +480,7 @@ def _masking_check(solo_spec: dict[str, _Spectrum]) -> list[Check]:
 
 
 def _reverb_checks(
-    raw_spec: dict[str, _Spectrum], solo_spec: dict[str, _Spectrum], chains: dict[str, list]
+    raw_spec: dict[str, Spectrum], solo_spec: dict[str, Spectrum], chains: dict[str, list]
 ) -> list[Check]:
     checks = []
     for role in ("bass", "drums"):
@@ -675,7 +521,7 @@ def _reverb_checks(
     return checks
 
 
-def _tail_db(raw: _Spectrum | None, solo: _Spectrum) -> float | None:
+def _tail_db(raw: Spectrum | None, solo: Spectrum) -> float | None:
     """How loud the solo's low band (< 150 Hz) rings on where the raw stem's low band rests.
 
     dB of the solo's mean low-band power over the frames where the raw stem's is
@@ -695,12 +541,12 @@ def _tail_db(raw: _Spectrum | None, solo: _Spectrum) -> float | None:
     notes = r >= r.max() * 10 ** (-_NOTE_DB / 10)
     if rests.mean() < TAIL_MIN_GAP_SHARE or not notes.any():
         return None  # the stem never rests: a tail cannot be told from the notes
-    return _db(float(s[rests].mean()) / float(s[notes].mean()))
+    return db(float(s[rests].mean()) / float(s[notes].mean()))
 
 
 def _tonal(
-    master: _Spectrum,
-    solo_spec: dict[str, _Spectrum],
+    master: Spectrum,
+    solo_spec: dict[str, Spectrum],
     targets: MixTargets,
     label: str,
     sample_rate: int,
@@ -712,7 +558,7 @@ def _tonal(
     if total <= 0:
         return {}, [_make("tonal_balance", False, None, None, 1.0, message="master is silent")]
     target = targets.tonal_target_db()
-    share = {n: _db(e / total) if e > 0 else -120.0 for n, e in energy.items()}
+    share = {n: db(e / total) if e > 0 else -120.0 for n, e in energy.items()}
     median = float(np.median([share[n] - target[n] for n in share]))
     deviation = {n: share[n] - target[n] - median for n in share}
     tol = targets.tonal_tolerance_db
@@ -725,8 +571,8 @@ def _tonal(
             "share_db": share[name],
             "target_db": target[name],
             "deviation_db": deviation[name],
-            "side_share": _side_share(master, lo, hi),
-            "correlation": _correlation(master, lo, hi),
+            "side_share": side_share(master, lo, hi),
+            "correlation": correlation(master, lo, hi),
         }
         dev = deviation[name]
         side = "above" if dev > 0 else "below"
@@ -752,7 +598,7 @@ def _tonal(
     ):
         if lo >= nyquist:
             continue
-        measured = _db(float(master.mean[master.between(lo, hi)].sum()) / total)
+        measured = db(float(master.mean[master.between(lo, hi)].sum()) / total)
         expected = range_share_db(lo, hi, targets.style, targets.tonal_offset_db)
         dev = measured - expected - median
         source = _main_source(solo_spec, lo, hi)
@@ -778,19 +624,19 @@ def _tonal(
 
 
 def _stereo_checks(
-    master: _Spectrum, solo_spec: dict[str, _Spectrum], targets: MixTargets
+    master: Spectrum, solo_spec: dict[str, Spectrum], targets: MixTargets
 ) -> list[Check]:
     checks = []
-    corr = _correlation(master, 20.0, MONO_BELOW_HZ)
+    corr = correlation(master, 20.0, MONO_BELOW_HZ)
     limit = targets.low_end_min_correlation
     if corr is not None:
         widest = ""
         if corr < limit:
             # The stem that puts the most side (L-R) energy into the low end.
-            side = {r: _side_power(s, 20.0, MONO_BELOW_HZ) for r, s in solo_spec.items()}
+            side = {r: side_power(s, 20.0, MONO_BELOW_HZ) for r, s in solo_spec.items()}
             if side and max(side.values()) > 0:
                 role = max(side, key=side.get)
-                share = _side_share(solo_spec[role], 20.0, MONO_BELOW_HZ) or 0.0
+                share = side_share(solo_spec[role], 20.0, MONO_BELOW_HZ) or 0.0
                 widest = f"; widest: {role} (side share {share:.2f}); centre the kick and bass"
         checks.append(
             _make(
@@ -806,7 +652,7 @@ def _stereo_checks(
                 ),
             )
         )
-    side = _side_share(master, WIDTH_FROM_HZ, 20000.0)
+    side = side_share(master, WIDTH_FROM_HZ, 20000.0)
     if side is not None:
         lo, hi = targets.width
         which = "narrow" if side < lo else "wide"
@@ -879,14 +725,14 @@ def _hz(f: float) -> str:
     return f"{f / 1000:g} kHz" if f >= 1000 else f"{f:g} Hz"
 
 
-def _main_source(solo_spec: dict[str, _Spectrum], lo: float, hi: float) -> str:
+def _main_source(solo_spec: dict[str, Spectrum], lo: float, hi: float) -> str:
     energy = {r: float(s.mean[s.between(lo, hi)].sum()) for r, s in solo_spec.items()}
     if not energy or max(energy.values()) <= 0:
         return ""
     return max(energy, key=energy.get)
 
 
-def _source_share(solo_spec: dict[str, _Spectrum], role: str, lo: float, hi: float) -> float:
+def _source_share(solo_spec: dict[str, Spectrum], role: str, lo: float, hi: float) -> float:
     energy = {r: float(s.mean[s.between(lo, hi)].sum()) for r, s in solo_spec.items()}
     total = sum(energy.values())
     return energy[role] / total if total > 0 else 0.0
