@@ -9,7 +9,9 @@ Progress goes to stderr by stage with timings. On stdout: the summary line (leng
 meters, learned score), then the mix critic's verdict on the kept mix ("mix critic: basics
 pass, score 0.93", and what it found, one sentence a line) and the prompt's mix words that moved
 its targets. `--quiet` prints only the summary line, `--json` the report (result.json's content)
-instead.
+instead. A picture that cannot be drawn is a warning line on stderr (and in the report's
+"warnings"), never a failure; the files are written as one set or not at all
+(`result_files.write_result`).
 """
 
 from __future__ import annotations
@@ -103,9 +105,10 @@ def critic_lines(result) -> list[str]:
 
 def run_demo(args: argparse.Namespace) -> int:
     from producer.pipeline import Producer
-    from producer.result_files import write_result
+    from producer.result_files import check_output, write_result
 
     _check_output(args.output)
+    check_output(args.output)  # a read-only or missing folder is said now, not after the work
     chatty = not (args.quiet or args.json)
 
     def say(message: str) -> None:
@@ -149,13 +152,21 @@ def run_demo(args: argparse.Namespace) -> int:
         result.input.path = str(args.input)
     result.timings["load_model"] = load_s
     t = time.perf_counter()
-    paths = write_result(result, args.output, plot=not args.no_plot)
+    warnings: list[str] = []
+
+    def warn(message: str) -> None:
+        # Always shown (also with --quiet/--json): the run succeeds but lost something.
+        warnings.append(message)
+        print(f"producer demo: warning: {message}", file=sys.stderr, flush=True)
+
+    paths = write_result(result, args.output, plot=not args.no_plot, warn=warn)
     result.timings["write_files"] = time.perf_counter() - t
     say(f"  {result.timings['write_files']:6.2f} s  files written")
     total = time.perf_counter() - started
 
     if args.json:
         report = result.summary()
+        report["warnings"] = warnings  # as result.json has them
         report["files"] = {k: str(v) for k, v in paths.items()}
         report["timings_s"]["wall"] = round(total, 3)
         print(json.dumps(report, indent=2))

@@ -41,3 +41,9 @@ class PlanError(ProducerError):
 
 class ModelNotFoundError(ProducerError):
     """A model name or path that is not on disk; says where it looked and what to do."""
+
+
+class OutputError(ProducerError):
+    """An output that cannot be written (read-only folder, full disk, a folder in the way…) or
+    a folder the system will not write into (the result store: not the user's own, or open to
+    others). Nothing new is left behind when it is raised."""

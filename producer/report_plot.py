@@ -6,12 +6,18 @@ Everything is reduced to about one value per pixel column before matplotlib sees
 envelopes, max-pooled spectrogram frames), so the cost is mostly matplotlib's own: 0.5-0.9 s
 for 30 s with 5 stems, 1.6-3 s for 3 minutes with 8 (2 busy cores; imports not counted).
 Uses matplotlib's Agg backend (no display).
+
+Text from outside (the prompt in the title and the plan, stem names) is drawn as it is written:
+never parsed as mathtext (a prompt with `$` would otherwise fail or turn into maths) nor sent to
+TeX, whatever the user's matplotlibrc says, and a character the font lacks is drawn as a box
+without a warning.
 """
 
 from __future__ import annotations
 
 import math
 import textwrap
+import warnings
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -36,6 +42,8 @@ _F_MIN = 30.0  # Hz; below this a 2048-point frame at 44.1 kHz has no resolution
 _DB_RANGE = (-100.0, 0.0)  # spectrogram colour range, dBFS (a full-scale sine reads 0)
 _SHORT_TERM_S, _MOMENTARY_S, _HOP_S = 3.0, 0.4, 0.1  # EBU Tech 3341 windows, 10 Hz updates
 _TEXT_PT = 8.0  # side panel font size; a monospace glyph is 0.6 em wide, a line 1.2 em tall
+# Every Text that shows outside words: drawn literally (no mathtext, no TeX).
+_LITERAL = {"parse_math": False, "usetex": False}
 
 # The plan's roles (producer.plan.ROLES) keep their colour from one picture to the next.
 _ROLE_COLOURS = {
@@ -228,10 +236,25 @@ def plot_result(
     import matplotlib
 
     matplotlib.use("Agg")
+    with matplotlib.rc_context({"text.usetex": False}), warnings.catch_warnings():
+        # A prompt's emoji or CJK is drawn as a box; matplotlib would warn once per glyph.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from")
+        return _draw(stems, master, sample_rate, plan_text, Path(path), title, target_lufs)
+
+
+def _draw(
+    stems: Mapping[str, np.ndarray],
+    master: np.ndarray,
+    sample_rate: int,
+    plan_text: str,
+    path: Path,
+    title: str | None,
+    target_lufs: float,
+) -> Path:
+    """`plot_result`'s body, under its matplotlib settings."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
-    path = Path(path)
     sample_rate = int(sample_rate)
     master_arr = np.asarray(master, dtype=np.float32)
     # An empty master still gets a (silent, one-sample) picture rather than a crash.
@@ -272,7 +295,9 @@ def plot_result(
             ax.set_ylim(-limit, limit)
             ax.set_yticks([])
             ax.xaxis.set_visible(False)  # ticks only on the shared panels: skips drawing them
-            ax.set_ylabel(f"{role}\n{label}", rotation=0, ha="right", va="center", fontsize=8)
+            ax.set_ylabel(
+                f"{role}\n{label}", rotation=0, ha="right", va="center", fontsize=8, **_LITERAL
+            )
             axes.append(ax)
 
         master_ax = fig.add_subplot(grid[n_stems, 0], sharex=axes[0] if axes else None)
@@ -363,6 +388,7 @@ def plot_result(
             ),
             family="monospace",
             fontsize=_TEXT_PT,
+            **_LITERAL,
             va="top",
             ha="left",
             transform=text_ax.transAxes,
@@ -372,6 +398,7 @@ def plot_result(
             or f"producer result — {duration:.1f} s, {n_stems} stem{'' if n_stems == 1 else 's'},"
             f" {sample_rate} Hz",
             fontsize=12,
+            **_LITERAL,
         )
         with atomic_path(path, suffix=".png") as tmp:
             fig.savefig(tmp, dpi=DPI)

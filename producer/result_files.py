@@ -9,22 +9,35 @@ For `--output result.wav`:
     result.png      stem waveforms, spectrogram, loudness over time, the plan as text
     result.stems/   every stem as <role>.wav, and <role>.mid where it was generated from notes
 
-Everything is written to temporary names first and renamed into place at the end, the master
-last, so an interrupted write never leaves a half-written file, and a `result.wav` on disk always
-has its report beside it.
+The set is all or nothing. It is written into a hidden folder beside the master and renamed
+into place at the end (`atomic.replace_together`), the master last, so a `result.wav` on disk
+always has its own report beside it. An old set of the same name is replaced whole (a `result.png`
+left from an earlier run goes too when no picture is drawn) or, when anything fails (a full disk,
+a read-only folder), left exactly as it was; nothing new stays behind and the failure is one
+`OutputError`. A picture that cannot be drawn costs only the picture: it is reported as a
+warning, also in `result.json`'s "warnings". Files and folders follow the umask.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import os
-import shutil
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-from producer.atomic import atomic_path
+from producer.atomic import explain_write_failure, replace_together
+from producer.errors import OutputError
 
-__all__ = ["companion_paths", "plan_text", "write_result"]
+__all__ = ["check_output", "companion_paths", "plan_text", "write_result"]
+
+log = logging.getLogger("producer.result_files")
+
+# Renamed into place in this order: the master last, so it never appears before its report.
+_ORDER = ("script", "report", "plot", "stems", "master")
+_WAV_HEADER = 44  # bytes before the samples of a plain WAV file
+_FULL_OR_READ_ONLY = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)  # a write fails, not a picture
 
 
 def companion_paths(output: str | os.PathLike) -> dict[str, Path]:
@@ -82,41 +95,110 @@ def _critic_score(candidate) -> str:
     return f"{score:.2f}" if score is not None else "  - "
 
 
-def write_result(result, output: str | os.PathLike, *, plot: bool = True) -> dict[str, Path]:
-    """Write the master and its companions (see the module docstring); returns their paths."""
-    from producer.audio.io import save_audio
-    from producer.generators.midi import save_midi
-    from producer.report_plot import plot_result
-
+def check_output(output: str | os.PathLike) -> None:
+    """Raise `OutputError` unless the result set can be written at `output`: the nearest folder
+    on its path that exists is a folder this process may write into, and no companion that is
+    a file sits where a folder is (a folder is never deleted to make room for a file). Cheap:
+    run it before the work, so a read-only folder is reported in a second, not after a render.
+    """
     paths = companion_paths(output)
     out = paths["master"]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    sr = result.sample_rate
+    for key, path in paths.items():
+        if key != "stems" and path.is_dir() and not path.is_symlink():
+            raise OutputError(f"cannot write {out}: {path} is a folder; move it or choose another")
+    folder = out.parent
+    while not os.path.lexists(folder) and folder.parent != folder:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OutputError(f"cannot write {out}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        code = errno.EROFS if os.statvfs(folder).f_flag & os.ST_RDONLY else errno.EACCES
+        raise OutputError(f"cannot write {out}: {os.strerror(code)} ({folder})")
 
-    # The stems go to a temporary folder that replaces the old one in one rename at the end.
-    stems_tmp = Path(tempfile.mkdtemp(prefix=f".{out.stem}.stems.", dir=out.parent))
+
+def write_result(
+    result,
+    output: str | os.PathLike,
+    *,
+    plot: bool = True,
+    warn: Callable[[str], None] | None = None,
+) -> dict[str, Path]:
+    """Write the master and its companions as one set (see the module docstring); returns the
+    paths written. A picture that fails is passed to `warn` (default: this module's logger) and
+    left out of the paths. Raises `OutputError` (nothing changed on disk) when the set cannot
+    be written."""
+    warn = warn or log.warning
+    check_output(output)
+    paths = companion_paths(output)
+    out = paths["master"]
+    warnings: list[str] = []
     try:
-        for role, stem in result.stems.items():
-            save_audio(stems_tmp / f"{role}.wav", stem.audio, sr)
-            if stem.events:
-                save_midi(stems_tmp / f"{role}.mid", stem.events, stem.bpm)
-        with atomic_path(paths["script"]) as tmp:
-            Path(tmp).write_text(result.script + "\n")
-        with atomic_path(paths["report"]) as tmp:
-            Path(tmp).write_text(json.dumps(result.summary(), indent=2) + "\n")
-        if plot:
-            audio = {role: s.audio for role, s in result.stems.items()}
-            plot_result(audio, result.master, sr, plan_text(result), paths["plot"])
-        else:
-            paths.pop("plot")
-        old = paths["stems"]
-        if old.is_dir() and not old.is_symlink():
-            shutil.rmtree(old)
-        elif old.exists():
-            old.unlink()
-        os.replace(stems_tmp, old)
-    except BaseException:
-        shutil.rmtree(stems_tmp, ignore_errors=True)
-        raise
-    save_audio(out, result.master, sr)  # last: a master on disk always has its report
+        with replace_together([paths[key] for key in _ORDER]) as stage:
+            staged = {key: stage / path.name for key, path in paths.items()}
+            _write_stems(result, staged["stems"])
+            staged["script"].write_text(result.script + "\n")
+            if plot:
+                problem = _draw(result, staged["plot"], paths["plot"])
+                if problem is not None:
+                    warnings.append(problem)
+                    warn(problem)
+            report = result.summary()
+            report["warnings"] = warnings
+            staged["report"].write_text(json.dumps(report, indent=2) + "\n")
+            _save_wav(staged["master"], result.master, result.sample_rate)
+    except OSError as err:
+        reason = err.strerror or str(err)
+        raise OutputError(f"cannot write {out}: {reason}; nothing was changed") from None
+    if not plot or warnings:
+        paths.pop("plot")
     return paths
+
+
+def _write_stems(result, folder: Path) -> None:
+    """Every stem as <role>.wav, and <role>.mid where it was generated from notes."""
+    from producer.generators.midi import save_midi
+
+    folder.mkdir()
+    for role, stem in result.stems.items():
+        _save_wav(folder / f"{role}.wav", stem.audio, result.sample_rate)
+        if stem.events:
+            save_midi(folder / f"{role}.mid", stem.events, stem.bpm)
+
+
+def _save_wav(path: Path, audio, sample_rate: int) -> None:
+    """`save_audio` (24-bit PCM), with libsndfile's errno-less "System error." turned into the
+    OSError it stands for (full disk, read-only folder)."""
+    import numpy as np
+    import soundfile as sf
+
+    from producer.audio.io import save_audio
+
+    try:
+        save_audio(path, audio, sample_rate)
+    except sf.LibsndfileError as err:
+        size = _WAV_HEADER + 3 * int(np.size(audio))  # 24-bit samples, every channel
+        raise explain_write_failure(err, path.parent, size) from err
+
+
+def _draw(result, path: Path, shown: Path) -> str | None:
+    """Draw the picture at `path`; on any failure the warning to give (about `shown`, the name
+    the user knows) instead of an exception: a picture is never worth the audio."""
+    from producer.report_plot import plot_result
+
+    try:
+        audio = {role: s.audio for role, s in result.stems.items()}
+        plot_result(audio, result.master, result.sample_rate, plan_text(result), path)
+    except OSError as err:
+        if err.errno in _FULL_OR_READ_ONLY:
+            raise  # the folder's fault, not the picture's: the rest would fail the same way
+        return _warning(shown, err)
+    except Exception as err:  # matplotlib's failures are many and none of them matter here
+        return _warning(shown, err)
+    return None
+
+
+def _warning(shown: Path, err: Exception) -> str:
+    """One line saying the picture `shown` was not drawn, and why."""
+    first = next((line for line in str(err).splitlines() if line.strip()), "")
+    detail = f"{type(err).__name__}: {first.strip()[:200]}" if first else type(err).__name__
+    return f"{shown} not drawn ({detail}); the audio and the report are written"

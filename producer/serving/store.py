@@ -12,6 +12,13 @@ being written and rendered. Ids are 32 hex digits from `secrets`; anything else 
 before it touches a path, and stem names must be known roles, so no request can name a file
 outside the store. Results expire `ttl_s` after they were made: they read as missing from then
 on, and `sweep` deletes them (and any temp folder a crash left behind).
+
+The store is private: its folder is 0700 and every result in it 0700 folders and 0600 files,
+whatever the umask, because a result is the user's prompt, song and stems. It refuses a folder
+that another user owns or that others may write into (they could read, swap or plant results);
+a folder of its own that others may only read is tightened to 0700. The default folder
+(`default_store_dir`) is in the user's own runtime or cache folder, never a name in /tmp that
+another user could take first.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import sys
 import threading
 import time
@@ -33,16 +41,25 @@ from typing import Any
 
 import numpy as np
 
+from producer.errors import OutputError
 from producer.plan import ROLES
 from producer.serving.errors import NotFoundError
 
-__all__ = ["PendingResult", "ResultStore", "StoredResult", "new_result_id"]
+__all__ = [
+    "PendingResult",
+    "ResultStore",
+    "StoredResult",
+    "default_store_dir",
+    "new_result_id",
+    "private_folder",
+]
 
 _ID = re.compile(r"[0-9a-f]{32}")
 _RECORD = "result.json"
 _MASTER = "master.wav"
 _STEMS = "stems"
 _TMP = ".tmp-"
+_DIR_MODE, _FILE_MODE = 0o700, 0o600  # results are the user's alone
 
 
 def _lower_priority() -> None:
@@ -60,6 +77,54 @@ _WRITERS = ThreadPoolExecutor(
     thread_name_prefix="store",
     initializer=_lower_priority,
 )
+
+
+def default_store_dir() -> Path:
+    """Where results go by default: `$XDG_RUNTIME_DIR/producer-results` when the session has a
+    runtime folder of its own (tmpfs, per user, emptied at logout), else
+    `$XDG_CACHE_HOME/producer/results` (`~/.cache/producer/results`)."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    if os.path.isabs(runtime):
+        try:
+            st = os.stat(runtime)
+        except OSError:
+            st = None
+        if st is not None and stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid():
+            return Path(runtime) / "producer-results"
+    cache = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(cache) if os.path.isabs(cache) else Path.home() / ".cache"
+    return base / "producer" / "results"
+
+
+def private_folder(path: str | os.PathLike) -> Path:
+    """`path` resolved, created 0700 if missing, and checked to be this user's alone.
+
+    Raises `OutputError` when it is not a folder, another user owns it, or its group or others
+    may write into it; a folder of this user's that others may read or enter is made 0700. The
+    path is resolved once, here, so a symbolic link swapped later cannot redirect the store.
+    """
+    path = Path(path).expanduser().resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path, _DIR_MODE)
+    st = os.stat(path)
+    refuse = f"will not keep results in {path}"
+    if not stat.S_ISDIR(st.st_mode):
+        raise OutputError(f"{refuse}: it is not a folder")
+    if st.st_uid != os.geteuid():
+        raise OutputError(
+            f"{refuse}: it belongs to uid {st.st_uid}, not to this user (uid {os.geteuid()}), "
+            "who could read or replace the results; choose another store dir"
+        )
+    if st.st_mode & 0o022:
+        raise OutputError(
+            f"{refuse}: its group or other users may write into it (mode "
+            f"{stat.S_IMODE(st.st_mode):04o}) and could plant or swap results; remove it or "
+            "choose another store dir"
+        )
+    if st.st_mode & 0o077:
+        os.chmod(path, _DIR_MODE)
+    return path
 
 
 def new_result_id() -> str:
@@ -103,11 +168,10 @@ class ResultStore:
     ):
         if ttl_s <= 0:
             raise ValueError(f"ttl_s must be > 0, got {ttl_s}")
-        self.root = Path(root)
+        self.root = private_folder(root)
         self.ttl_s = float(ttl_s)
         self._clock = clock
         self._last_sweep = clock()
-        self.root.mkdir(parents=True, exist_ok=True)
 
     # ------------------------------------------------------------------ writing
 
@@ -224,7 +288,8 @@ class PendingResult:
         self._writes: list[Future] = []
         self._rate: int | None = None  # the stems' sample rate, once some were given
         self._done = False
-        (self.tmp / _STEMS).mkdir(parents=True)
+        os.mkdir(self.tmp, _DIR_MODE)
+        os.mkdir(self.tmp / _STEMS, _DIR_MODE)
 
     def write_stems(self, stems: Mapping[str, np.ndarray], sample_rate: int) -> None:
         """Start writing these stems (32-bit float WAV); returns at once."""
@@ -270,6 +335,7 @@ class PendingResult:
             for write in self._writes:  # every file written before the folder is renamed
                 write.result()
             (self.tmp / _RECORD).write_text(json.dumps(full, indent=1, allow_nan=False))
+            _make_private(self.tmp)
             os.rename(self.tmp, final)  # one step: readers see all of it or nothing
         except BaseException:
             self.abort(wait_writes=True)
@@ -320,6 +386,16 @@ def _old(entry: Path, now: float, ttl_s: float) -> bool:
         return now - entry.stat().st_mtime > ttl_s
     except OSError:
         return False
+
+
+def _make_private(folder: Path) -> None:
+    """Folders 0700 and files 0600 under `folder` (the writers created them under the umask)."""
+    os.chmod(folder, _DIR_MODE)
+    for parent, dirs, files in os.walk(folder):
+        for name in dirs:
+            os.chmod(os.path.join(parent, name), _DIR_MODE)
+        for name in files:
+            os.chmod(os.path.join(parent, name), _FILE_MODE)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
