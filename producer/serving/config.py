@@ -6,7 +6,7 @@
         args:                         # → ServeArgs (every field optional)
           checkpoint: null            # the packaged default model
           limits: {max_duration_s: 60, max_candidates: 4}
-          store: {dir: /tmp/producer-results, ttl_s: 3600}
+          store: {dir: /var/lib/producer/results, ttl_s: 3600}   # default: private, per user
 
 Serve validates `args` against `ServeArgs` before building the graph (the app builder is
 annotated with it), so a typo or an out-of-range value fails the deploy with the field's name.
@@ -17,18 +17,19 @@ Resources, replicas and queue bounds of each deployment live beside `args` in th
 from __future__ import annotations
 
 import os
-import tempfile
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from producer.faust.validate import MAX_SCRIPT_CHARS
 from producer.pipeline import MAX_CANDIDATES
 from producer.plan import MAX_DURATION
+from producer.serving.store import default_store_dir
 
 __all__ = ["DEFAULT_STORE_DIR", "Limits", "ServeArgs", "StoreSettings"]
 
-#: Where results go when the config names no folder (one per machine user).
-DEFAULT_STORE_DIR = os.path.join(tempfile.gettempdir(), f"producer-results-{os.getuid()}")
+#: Where results go when the config names no folder: the user's own runtime folder, else their
+#: cache folder (`store.default_store_dir`), never a predictable name in the shared /tmp.
+DEFAULT_STORE_DIR = str(default_store_dir())
 
 
 class Limits(BaseModel):

@@ -17,6 +17,9 @@ expires.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import os
 import threading
 from pathlib import Path
 from types import SimpleNamespace
@@ -27,6 +30,8 @@ from fastapi.responses import FileResponse, JSONResponse
 from producer.serving.errors import HttpError, NotFoundError, http_error, unwrap
 from producer.serving.schemas import ErrorBody
 from producer.serving.store import ResultStore, StoredResult
+
+log = logging.getLogger("producer.serving")
 
 __all__ = ["WEB_DIR", "mount_web"]
 
@@ -91,6 +96,11 @@ def _plot_file(store: ResultStore, found: StoredResult) -> Path:
             )
         except FileNotFoundError:  # expired and swept while we drew
             raise NotFoundError(f"result {found.id} expired") from None
+        except Exception:
+            log.exception("result %s: plot.png could not be drawn", found.id)
+            raise
+        with contextlib.suppress(OSError):  # the store is private: 0600 whatever the umask
+            os.chmod(path, 0o600)
     return path
 
 
