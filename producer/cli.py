@@ -3,6 +3,11 @@
 Domain errors become one line on stderr and exit code 2; nothing is written at the output path
 when a command fails. Heavy modules are imported inside the commands so `producer --help` and the
 light commands start fast.
+
+Before any work: numeric options are range-checked as they are parsed (`cli_options`), and a
+usage error is one line too (`OneLineParser`); output paths are checked (`user_files.
+check_output_path`), and script files are read only when they are regular files of at most
+64 KiB (`user_files.read_script_file`).
 """
 
 from __future__ import annotations
@@ -13,36 +18,56 @@ import os
 import sys
 from collections.abc import Sequence
 
+from producer import cli_options as opt
 from producer.plan import DEFAULT_PROMPT  # noqa: F401 (re-exported for cli_model)
 
 EXIT_USAGE = 2
 
 
-def _cmd_render(args: argparse.Namespace) -> int:
-    from producer.audio.io import save_audio
-    from producer.audio.loudness import integrated_loudness, true_peak_dbtp
-    from producer.audio.stems import load_stems
-    from producer.faust.render import render
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line, like every other error of the command.
 
-    script = _read_text(args.faust)
+    argparse prints the whole usage block before the error; a bad `--sample-rate` then reads as
+    five lines where the reason is the last. The exit code stays argparse's 2. Subcommands
+    inherit the class (`add_subparsers` uses the parent parser's class).
+    """
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from producer.audio.io import SAVE_FORMATS, save_audio
+    from producer.audio.loudness import true_peak_dbtp
+    from producer.audio.stems import load_stems
+    from producer.faust.render import render_checked
+    from producer.user_files import check_output_path, read_script_file
+
+    # The output first: a folder or a missing parent there used to fail after the render.
+    check_output_path(args.output, suffixes=tuple(SAVE_FORMATS))
+    script = read_script_file(args.faust)
     stems = load_stems(args.stems, sample_rate=args.sample_rate)
     target = None if args.no_master else args.target_lufs
-    audio = render(script, stems, args.sample_rate, target_lufs=target)
+    # Checked even with --no-master: a silent or DC-only file is never written.
+    rendered = render_checked(script, stems, args.sample_rate, target_lufs=target)
+    audio = rendered.audio
     save_audio(args.output, audio, args.sample_rate)
-    lufs = integrated_loudness(audio, args.sample_rate)
     peak = true_peak_dbtp(audio, args.sample_rate)
     seconds = audio.shape[1] / args.sample_rate
     print(
         f"wrote {args.output}: {seconds:.1f} s, {len(stems)} stems, "
-        f"{lufs:.1f} LUFS, {peak:.1f} dBTP"
+        f"{rendered.check.lufs:.1f} LUFS, {peak:.1f} dBTP"
     )
+    for note in rendered.check.notes:
+        print(f"producer render: note: {note}", file=sys.stderr)
     return 0
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from producer.faust.validate import validate
+    from producer.user_files import read_script_file
 
-    v = validate(_read_text(args.file), n_stems=args.stems, sample_rate=args.sample_rate)
+    v = validate(read_script_file(args.file), n_stems=args.stems, sample_rate=args.sample_rate)
     layout = "stereo" if v.channels_per_stem == 2 else "mono"
     master = "stereo" if v.outputs == 2 else "mono"
     print(
@@ -61,9 +86,11 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from producer.generators.midi import save_midi
     from producer.generators.plot import plot_stem
 
+    out = Path(args.out_dir)
+    if out.exists() and not out.is_dir():
+        raise _user_error(f"--out-dir {out}: is a file, not a folder")
     plan = _plan_from_args(args)
     duration = args.duration if args.duration is not None else plan.duration
-    out = Path(args.out_dir)
     started = time.perf_counter()
     stems = generate_stems(plan, duration=duration, seed=args.seed, sample_rate=args.sample_rate)
     elapsed = time.perf_counter() - started
@@ -99,7 +126,9 @@ def _plan_from_args(args: argparse.Namespace):
 
     try:
         if args.plan:
-            return ProductionPlan.model_validate_json(_read_text(args.plan))
+            from producer.user_files import read_user_text
+
+            return ProductionPlan.model_validate_json(read_user_text(args.plan, what="plan"))
         roles = [r.strip() for r in args.roles.split(",") if r.strip()]
         return ProductionPlan(
             prompt=args.prompt or "",
@@ -137,19 +166,8 @@ def _cmd_grammar(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_text(path: str) -> str:
-    from producer.errors import ProducerError
-
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except (OSError, UnicodeDecodeError) as err:
-        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-        raise ProducerError(f"{path}: cannot read ({reason})") from None
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="producer",
         description="An AI hip-hop producer: plan, generate, mix with Faust, master, score.",
     )
@@ -166,15 +184,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--stems", required=True, nargs="+", help="a folder of <role>.wav files, or the files"
     )
     render.add_argument("--output", required=True, help="the master to write (24-bit WAV)")
-    render.add_argument("--target-lufs", type=float, default=-14.0)
+    render.add_argument(
+        "--target-lufs", type=opt.target_lufs, default=-14.0, help="master loudness, -40..-5"
+    )
     render.add_argument("--no-master", action="store_true", help="skip loudness mastering")
-    render.add_argument("--sample-rate", type=int, default=44100)
+    render.add_argument(
+        "--sample-rate", type=opt.sample_rate, default=44100, help="Hz, 8000..192000"
+    )
     render.set_defaults(func=_cmd_render)
 
     val = sub.add_parser("validate-faust", help="check a mix script against the allowed subset")
     val.add_argument("file")
-    val.add_argument("--stems", type=int, help="number of stems the script must mix")
-    val.add_argument("--sample-rate", type=int, help="also check frequencies against Nyquist")
+    val.add_argument("--stems", type=opt.stems, help="number of stems the script must mix")
+    val.add_argument(
+        "--sample-rate", type=opt.sample_rate, help="also check frequencies against Nyquist"
+    )
     val.set_defaults(func=_cmd_validate)
 
     from producer.cli_assess import add_assess_command
@@ -184,8 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="generate stems from a plan (file or flags)")
     gen.add_argument("--plan", help="a ProductionPlan JSON file (overrides the flags below)")
     gen.add_argument("--out-dir", required=True, help="folder for <role>.wav (and .mid, .png)")
-    gen.add_argument("--duration", type=float, help="seconds (default: the plan's, or 20)")
-    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument(
+        "--duration", type=opt.duration_s, help="seconds, 0.5..600 (default: the plan's, or 20)"
+    )
+    gen.add_argument("--seed", type=opt.seed, default=0)
     gen.add_argument("--midi", action="store_true", help="also write <role>.mid")
     gen.add_argument("--plot", action="store_true", help="also write <role>.png")
     gen.add_argument("--style", default="trap", help="trap, boom-bap, lo-fi, drill, g-funk")
@@ -194,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--mode", default="minor", help="major or minor")
     gen.add_argument("--roles", default="drums,bass,harmony,melody", help="comma-separated")
     gen.add_argument("--prompt", help="kept in the plan, for the record")
-    gen.add_argument("--sample-rate", type=int, default=44100)
+    gen.add_argument("--sample-rate", type=opt.sample_rate, default=44100)
     gen.add_argument("--quiet", action="store_true")
     gen.set_defaults(func=_cmd_generate)
 

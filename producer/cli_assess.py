@@ -23,6 +23,8 @@ import json
 import math
 from pathlib import Path
 
+from producer import cli_options as opt
+
 __all__ = ["add_assess_command", "critic_summary", "verdict_lines"]
 
 
@@ -50,7 +52,12 @@ def add_assess_command(sub) -> None:
         "production's prompt, from the result.json beside --stems)",
     )
     assess.add_argument("--json", action="store_true", help="print the report as JSON")
-    assess.add_argument("--sample-rate", type=int, default=44100)
+    assess.add_argument(
+        "--sample-rate",
+        type=opt.sample_rate,
+        default=44100,
+        help="Hz, 8000..192000: the rate the audio is measured at (resampled if it differs)",
+    )
     assess.set_defaults(func=run_assess)
 
 
@@ -104,18 +111,18 @@ def _meter(args: argparse.Namespace) -> int:
 def _critique(args: argparse.Namespace) -> int:
     from producer.audio.io import load_audio
     from producer.audio.stems import stem_files
-    from producer.cli import _read_text
     from producer.errors import FaustValidationError, ProducerError
     from producer.faust.validate import validate
     from producer.mixing.critic import critique
     from producer.mixing.descriptors import apply_descriptors
     from producer.mixing.reference import style_targets
     from producer.mixing.solo import render_with_solos
+    from producer.user_files import read_script_file
 
     folder = Path(args.stems)
     if not folder.is_dir():
         raise ProducerError(f"{folder}: no such folder (--stems takes a folder of <role>.wav)")
-    script = _read_text(args.script)
+    script = read_script_file(args.script)
     try:
         roles = validate(script, sample_rate=args.sample_rate).stem_roles
     except FaustValidationError as err:

@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from producer import cli_options as opt
+
 
 def load_model(checkpoint: str | None, device: str = "cpu"):
     """The model of `--checkpoint` (a save_pretrained folder or a trainer checkpoint folder),
@@ -80,7 +82,10 @@ def explain_lines(plan) -> list[str]:
 def _cmd_write_faust(args: argparse.Namespace) -> int:
     from producer.atomic import atomic_path
     from producer.audio.stems import load_stems
+    from producer.user_files import check_output_path
 
+    if args.output:  # before the model loads: a folder or a missing parent fails at once
+        check_output_path(args.output)
     model = load_model(args.checkpoint, args.device)
     stems = load_stems(args.stems, sample_rate=model.config.sample_rate)
     candidates = model.write_faust_candidates(
@@ -184,19 +189,23 @@ def _common_training_args(
     p.add_argument(
         "--data-dir", required=data_required, help="song folder: <artist>/<song>/<song>.wav…"
     )
-    p.add_argument("--epochs", type=int, default=10, help="total epochs (a resumed run continues)")
+    p.add_argument(
+        "--epochs", type=opt.count, default=10, help="total epochs (a resumed run continues)"
+    )
     p.add_argument(
         "--checkpoint",
         default=checkpoint_default,
         help="folder for checkpoints (model/ inside is what --checkpoint of other commands takes)",
     )
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint if present")
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=opt.count, default=16)
+    p.add_argument("--lr", type=opt.positive_float, default=2e-3)
+    p.add_argument("--seed", type=opt.seed, default=0)
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, mps")
     p.add_argument("--eval-dir", help="a held-out song folder to evaluate on after training")
-    p.add_argument("--eval-scripts", type=int, default=20, help="scripts written in evaluation")
+    p.add_argument(
+        "--eval-scripts", type=opt.count, default=20, help="scripts written in evaluation"
+    )
     p.add_argument("--quiet", action="store_true")
 
 
@@ -208,7 +217,7 @@ def add_model_commands(sub) -> None:
     plan.add_argument("--prompt", default=DEFAULT_PROMPT)
     plan.add_argument("--input", help="a song or stem the production builds on")
     plan.add_argument("--input-role", help="keep --input as this stem (e.g. vocals)")
-    plan.add_argument("--duration", type=float, default=20.0)
+    plan.add_argument("--duration", type=opt.duration_s, default=20.0, help="seconds, 0.5..600")
     plan.add_argument("--checkpoint", help="a trained model folder (default: the packaged one)")
     plan.add_argument("--device", default="cpu")
     plan.add_argument("--json", action="store_true", help="print the ProductionPlan as JSON")
@@ -223,9 +232,11 @@ def add_model_commands(sub) -> None:
     wf.add_argument("--stems", required=True, nargs="+", help="a folder of <role>.wav, or files")
     wf.add_argument("--prompt", default="")
     wf.add_argument("--output", help="write the script here (default: print it)")
-    wf.add_argument("--candidates", type=int, default=1, help="best of N by model likelihood")
-    wf.add_argument("--temperature", type=float, default=0.7)
-    wf.add_argument("--seed", type=int, default=0)
+    wf.add_argument(
+        "--candidates", type=opt.candidates, default=1, help="best of N by likelihood, 1..16"
+    )
+    wf.add_argument("--temperature", type=opt.temperature, default=0.7, help="above 0, <= 10")
+    wf.add_argument("--seed", type=opt.seed, default=0)
     wf.add_argument("--checkpoint")
     wf.add_argument("--device", default="cpu")
     wf.set_defaults(func=_cmd_write_faust)
@@ -261,9 +272,11 @@ def add_model_commands(sub) -> None:
 
     syn = sub.add_parser("synth-data", help="write a synthetic training corpus")
     syn.add_argument("--out", required=True, help="folder to write <artist>/<song>/ into")
-    syn.add_argument("--songs", type=int, default=100)
-    syn.add_argument("--seed", type=int, default=0)
-    syn.add_argument("--duration", type=float, default=4.0, help="seconds per song")
+    syn.add_argument("--songs", type=opt.count, default=100)
+    syn.add_argument("--seed", type=opt.seed, default=0)
+    syn.add_argument(
+        "--duration", type=opt.duration_s, default=4.0, help="seconds per song, 0.5..600"
+    )
     syn.add_argument(
         "--phrasing",
         default="train",

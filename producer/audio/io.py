@@ -6,6 +6,9 @@ sample rate the caller asked for. The functions here are the only door into that
 - :func:`load_audio` reads a file (WAV, FLAC, OGG/Vorbis, AIFF, anything libsndfile reads),
   refuses what the system cannot use with an :class:`~producer.errors.AudioInputError` that
   names the file and the problem in one line, folds the channels to stereo and resamples.
+  Only regular files are opened (`producer.user_files`): a FIFO would block the reader forever
+  and a device never ends; an unreadable file is named as such, not as libsndfile's "System
+  error".
 - :func:`check_audio_array` does the same checks for arrays handed in by code.
 - :func:`save_audio` writes a file atomically (temp file + ``os.replace``): a crash mid-write
   never leaves a half-written file where a good one is expected.
@@ -37,6 +40,7 @@ import soundfile as sf
 import soxr
 
 from producer.errors import AudioInputError
+from producer.user_files import check_regular_file
 
 __all__ = [
     "SAVE_FORMATS",
@@ -60,6 +64,14 @@ class AudioLimits:
     max_rate: int = 192000
     # Most channels accepted (7.1 surround); more is refused rather than guessed at.
     max_channels: int = 8
+    # Shortest accepted file in seconds, checked by `load_audio` only (arrays from code may be
+    # shorter: analysis windows, tests). Under half a second there is no bar of music to
+    # plan, mix or measure: a 1-sample input made a 0.0 s result and six warnings.
+    min_seconds: float = 0.5
+    # Largest accepted sample magnitude (full scale is 1.0). Float files can hold anything, and
+    # samples of 1e30 overflow every power sum downstream (loudness came out as NaN); a real
+    # recording or a hot float mix stays within ±1000 (+60 dBFS), far under this.
+    max_abs: float = 1000.0
 
 
 _DEFAULT_LIMITS = AudioLimits()
@@ -139,6 +151,23 @@ def _check_finite(name: object, audio: np.ndarray) -> None:
     if not np.isfinite(audio).all():
         bad = int(np.count_nonzero(~np.isfinite(audio)))
         raise _fail(name, f"contains {bad} NaN or infinite samples")
+
+
+def _check_samples(name: object, audio: np.ndarray, limits: AudioLimits) -> None:
+    """NaN/Inf, then magnitudes beyond `limits.max_abs`, each named in one line."""
+    if audio.size == 0:
+        return
+    # max and min propagate NaN and keep ±Inf, so a clean array costs two passes and no copy.
+    peak = max(float(np.max(audio)), -float(np.min(audio)))
+    if not math.isfinite(peak):
+        _check_finite(name, audio)
+    if peak > limits.max_abs:
+        over = int(np.count_nonzero(np.abs(audio) > limits.max_abs))
+        raise _fail(
+            name,
+            f"has {over} samples beyond ±{limits.max_abs:g} (up to {peak:.3g}; full scale is "
+            "1.0): the file is corrupt or not audio",
+        )
 
 
 def _declared_frames(path: Path) -> int | None:
@@ -223,24 +252,37 @@ def load_audio(
     filter when the file's rate differs from ``sample_rate``.
 
     Raises:
-        AudioInputError: naming the file and the problem, for a missing file, an unreadable,
-            corrupt or truncated file, zero-length audio, NaN/Inf samples, too many channels,
-            a duration over ``limits.max_seconds`` (checked from the header, before decoding),
-            or a sample rate outside ``limits.min_rate..limits.max_rate``.
+        AudioInputError: naming the file and the problem, for a missing file, anything but a
+            regular file (a FIFO, a device, a folder), an unreadable, corrupt or truncated
+            file, zero-length audio, NaN/Inf samples or samples beyond ``limits.max_abs``, too
+            many channels, a duration under ``limits.min_seconds`` or over
+            ``limits.max_seconds`` (checked from the header, before decoding), or a sample
+            rate (the file's or ``sample_rate``) outside ``limits.min_rate..limits.max_rate``.
     """
     limits = limits or _DEFAULT_LIMITS
     if sample_rate <= 0:
         raise ValueError(f"sample_rate must be positive, got {sample_rate}")
+    if not limits.min_rate <= sample_rate <= limits.max_rate:
+        # Checked before the file is decoded: resampling to 50 MHz allocated gigabytes first.
+        raise _fail(
+            path,
+            f"cannot be loaded at {sample_rate:g} Hz: the supported rates are "
+            f"{limits.min_rate}..{limits.max_rate} Hz",
+        )
     path = Path(path)
-    if not path.exists():
-        raise _fail(path, "no such file")
-    if path.is_dir():
-        raise _fail(path, "is a directory, not an audio file")
+    # A regular file this process can open: no FIFO, device or folder; no "System error".
+    check_regular_file(path, error=AudioInputError)
     try:
         info = sf.info(str(path))
     except (sf.SoundFileError, RuntimeError, TypeError, ValueError) as err:
         raise _fail(path, f"cannot read audio: {_reason(err)}") from err
     _check_header(path, info.channels, info.samplerate, info.frames, limits)
+    if info.frames / info.samplerate < limits.min_seconds:
+        raise _fail(
+            path,
+            f"is {info.frames / info.samplerate:.3f} s long ({info.frames} samples); the "
+            f"shortest accepted is {limits.min_seconds:g} s",
+        )
 
     declared = _declared_frames(path)
     if declared is not None and declared > info.frames:
@@ -264,7 +306,7 @@ def load_audio(
         )
     if stereo.shape[1] == 0:
         raise _fail(path, "contains no audio (zero length)")
-    _check_finite(path, stereo)
+    _check_samples(path, stereo, limits)
 
     if info.samplerate != sample_rate:
         # soxr wants (frames, channels); VHQ is a linear-phase filter with >170 dB rejection.
@@ -308,7 +350,8 @@ def check_audio_array(
 
     Raises:
         AudioInputError: naming ``name`` and the problem (bad shape or dtype, too many
-            channels, zero length, NaN/Inf, too long, sample rate out of range).
+            channels, zero length, NaN/Inf or beyond ``limits.max_abs``, too long, sample rate
+            out of range).
     """
     limits = limits or _DEFAULT_LIMITS
     arr = np.asarray(audio)
@@ -336,7 +379,7 @@ def check_audio_array(
     ):
         raise _fail(name, f"sample rate must be a number, got {sample_rate!r}")
     _check_header(name, arr.shape[0], float(sample_rate), arr.shape[1], limits)
-    _check_finite(name, arr)
+    _check_samples(name, arr, limits)
     return downmix_to_stereo(arr)
 
 

@@ -2,7 +2,15 @@
 
     validate (allowlist, channels, routing) → arrange the stems as the script's inputs →
     libfaust via DawDreamer (`engine.py`) → mono master duplicated to stereo → mastering
-    (target loudness, true-peak ceiling)
+    (target loudness, true-peak ceiling) → the output check (`output_check.py`: no NaN/Inf,
+    no DC, not silent; a missed loudness target gets a note saying why)
+
+`render` returns the master's audio; `render_checked` also returns what the check measured and
+its notes, for callers that show them to a user (the CLI). A mastered render is always checked.
+A raw mix (`target_lufs=None`) is an intermediate that fitting, the teacher and the tests
+analyse, where silence is a legitimate answer, so `render` leaves it unchecked beyond the
+engine's NaN/Inf and runaway checks; `render_checked` checks it too, for a raw mix that goes to
+a user (`producer render --no-master`).
 
 Stems are matched to the script by role: `stems["bass"]` feeds `bass_process`. Input channels
 follow the order in which the stems' processes appear in `process`; a script with one input per
@@ -12,7 +20,9 @@ stereo pair.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,9 +30,22 @@ from producer.audio.io import check_audio_array
 from producer.audio.mastering import master
 from producer.faust.ast import Call, Chain, Expr, Ref, Route, Wire
 from producer.faust.engine import run_faust, run_mix
+from producer.faust.output_check import OutputCheck, check_output
 from producer.faust.validate import ValidatedScript, channels, validate
 
 Stems = Mapping[str, np.ndarray] | Sequence[np.ndarray]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CheckedRender:
+    """A render that passed the output check, and what the check found."""
+
+    # (2, T) float32: the master (or the raw mix when no target was given).
+    audio: np.ndarray
+    # Loudness, peak, DC share and notes (e.g. why the loudness target was missed).
+    check: OutputCheck
 
 
 def render(
@@ -37,9 +60,51 @@ def render(
 
     `stems` maps roles to audio ((T,), (2, T) or (T, 2) float arrays at `sample_rate`), or is a
     sequence given in the script's stem order. Stems of different lengths are padded with
-    silence to the longest. With `target_lufs=None` the raw mix is returned unmastered.
-    Raises `FaustValidationError`, `FaustCompileError`, `AudioInputError` or `RenderError`.
+    silence to the longest. With `target_lufs=None` the raw mix is returned unmastered and
+    unchecked; a master goes through `output_check.check_output` (notes are logged).
+    Raises `FaustValidationError`, `FaustCompileError`, `AudioInputError` or `RenderError`
+    (also for a master that is silent, mostly DC or non-finite).
     """
+    mix = _mix(script, stems, sample_rate)
+    if target_lufs is None:
+        return mix.astype(np.float32, copy=False)
+    return _mastered(mix, sample_rate, target_lufs, ceiling_dbtp).audio
+
+
+def render_checked(
+    script: str | ValidatedScript,
+    stems: Stems,
+    sample_rate: int = 44100,
+    *,
+    target_lufs: float | None = -14.0,
+    ceiling_dbtp: float = -1.0,
+) -> CheckedRender:
+    """`render` for a result that goes to a user: the output is checked even when it is a raw
+    mix (`target_lufs=None`), and the check's measurements and notes come back with the audio.
+
+    Raises as `render`, and `RenderError` for a raw mix that is silent, mostly DC or
+    non-finite.
+    """
+    mix = _mix(script, stems, sample_rate)
+    if target_lufs is None:
+        audio = mix.astype(np.float32, copy=False)
+        return CheckedRender(audio, check_output(audio, sample_rate))
+    return _mastered(mix, sample_rate, target_lufs, ceiling_dbtp)
+
+
+def _mastered(
+    mix: np.ndarray, sample_rate: int, target_lufs: float, ceiling_dbtp: float
+) -> CheckedRender:
+    """Master the mix and check the result (the mastering's notes say why a target is missed)."""
+    done = master(mix, sample_rate, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp)
+    check = check_output(done.audio, sample_rate, target_lufs, done.notes, lufs=done.lufs)
+    for note in check.notes:
+        log.info("render: %s", note)
+    return CheckedRender(done.audio, check)
+
+
+def _mix(script: str | ValidatedScript, stems: Stems, sample_rate: int) -> np.ndarray:
+    """The script's raw (2, T) mix of the stems: validate, arrange, run (split when it can)."""
     if isinstance(stems, Mapping):
         roles = list(stems)
         validated = _validated(script, len(roles), roles, sample_rate)
@@ -67,9 +132,7 @@ def render(
         mix = run_mix(programs, master_code, sample_rate)
     if mix.shape[0] == 1:
         mix = np.repeat(mix, 2, axis=0)
-    if target_lufs is None:
-        return mix.astype(np.float32, copy=False)
-    return master(mix, sample_rate, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp).audio
+    return mix
 
 
 def _validated(

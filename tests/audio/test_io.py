@@ -62,7 +62,7 @@ def test_formats_load_as_stereo_float32(tmp_path, suffix, subtype, tolerance):
 
 
 def test_mono_is_duplicated_to_both_channels(tmp_path):
-    mono = _sine(440, 0.3)
+    mono = _sine(440, 0.5)  # the shortest file load_audio accepts
     path = tmp_path / "mono.wav"
     sf.write(path, mono, SR, subtype="FLOAT")
     audio = load_audio(path)
@@ -72,7 +72,7 @@ def test_mono_is_duplicated_to_both_channels(tmp_path):
 
 
 def test_five_one_downmix_follows_bs775(tmp_path):
-    n = 1000
+    n = SR // 2  # the shortest file load_audio accepts
     data = np.zeros((n, 6), np.float32)
     data[:, 2] = 0.5  # centre
     data[:, 3] = 0.9  # LFE: dropped
@@ -99,7 +99,7 @@ def test_48k_is_resampled_to_44k1_keeping_pitch(tmp_path):
 
 
 def test_matching_rate_is_not_resampled(tmp_path):
-    data = _stereo()
+    data = _stereo(0.5, 48000)  # at least the shortest file load_audio accepts
     path = tmp_path / "same.wav"
     sf.write(path, data, 48000, subtype="FLOAT")
     np.testing.assert_array_equal(load_audio(path, sample_rate=48000), data.T)
