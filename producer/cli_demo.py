@@ -21,6 +21,7 @@ import json
 import sys
 import time
 
+from producer import cli_options as opt
 from producer.plan import DEFAULT_PROMPT, ROLES
 
 SAMPLE_RATE = 44100  # the models' working rate (read again from the model once loaded)
@@ -53,9 +54,13 @@ def add_demo_command(sub) -> None:
     )
     demo.add_argument("--prompt", default=DEFAULT_PROMPT)
     demo.add_argument("--output", default="result.wav", help="the master (24-bit WAV)")
-    demo.add_argument("--duration", type=float, help="seconds (default: the input's length, or 20)")
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--candidates", type=int, default=4, help="mix scripts to write and score")
+    demo.add_argument(
+        "--duration", type=opt.duration_s, help="seconds (default: the input's length, or 20)"
+    )
+    demo.add_argument("--seed", type=opt.seed, default=0)
+    demo.add_argument(
+        "--candidates", type=opt.candidates, default=4, help="mix scripts to write and score"
+    )
     demo.add_argument("--checkpoint", help="a trained model folder (default: the built-in model)")
     demo.add_argument(
         "--separator-model",

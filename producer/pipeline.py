@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from producer.errors import ProducerError
+from producer.errors import ProducerError, RenderError
 from producer.generators.events import Stem
 from producer.input_song import InputSong, prepare_input
 from producer.mixing.critic import MixVerdict, critique
@@ -524,14 +524,26 @@ class Producer:
         t = time.perf_counter()
         # Render and critique side by side: candidate k's critique overlaps k+1's render, and
         # each candidate's solos are dropped as soon as it is judged.
-        heard = list(
-            pool.map(
-                lambda w: render_and_critique(w[0], stems, plan, self.sample_rate, targets),
-                written,
-            )
-        )
-        sources = ["model"] * len(written)
+
+        def attempt(w: tuple[str, float | None]):
+            try:
+                return render_and_critique(w[0], stems, plan, self.sample_rate, targets)
+            except RenderError as err:  # e.g. a master that is silence or DC: not a mix
+                return err
+
+        outcomes = list(pool.map(attempt, written))
         lesson: TeacherResult | None = taught.result() if taught is not None else None
+        # A candidate whose master the output check refused is dropped (logged), unless none
+        # is left: then the first refusal is the production's error.
+        refused = [o for o in outcomes if isinstance(o, RenderError)]
+        if len(refused) == len(outcomes) and (lesson is None or lesson.master is None):
+            raise refused[0]
+        for err in refused:
+            log.warning("candidate dropped: %s", err)
+        kept = [k for k, o in enumerate(outcomes) if not isinstance(o, RenderError)]
+        written = [written[k] for k in kept]
+        heard = [outcomes[k] for k in kept]
+        sources = ["model"] * len(written)
         if lesson is not None and lesson.master is not None:
             written = [*written, (lesson.script, None)]
             heard.append((lesson.master, lesson.verdict))

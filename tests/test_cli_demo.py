@@ -117,6 +117,20 @@ def test_unknown_checkpoint_and_bad_output_are_one_line_errors(tmp_path, capsys)
     assert ".wav" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "option, value",
+    [("--duration", "0"), ("--duration", "nan"), ("--candidates", "99"), ("--seed", "-1")],
+)
+def test_out_of_range_options_are_refused_before_any_work(tmp_path, capsys, option, value):
+    out = tmp_path / "result.wav"
+    with pytest.raises(SystemExit) as exit_:
+        main(["demo", option, value, "--output", str(out)])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("producer demo: error: argument " + option)
+    assert "loading the model" not in err[0] and not out.exists()
+
+
 def test_existing_result_survives_a_failed_run(ckpt, tmp_path, capsys):
     out = tmp_path / "result.wav"
     save_audio(out, np.zeros((2, 100), np.float32), SR)

@@ -11,7 +11,7 @@ import pytest
 from producer.audio.analysis import estimate_tempo
 from producer.audio.io import load_audio, save_audio
 from producer.audio.loudness import integrated_loudness, true_peak_dbtp
-from producer.errors import AudioInputError, ModelNotFoundError, ProducerError
+from producer.errors import AudioInputError, ModelNotFoundError, ProducerError, RenderError
 from producer.faust.validate import validate
 from producer.pipeline import (
     BASIC_FAILURE_PENALTY,
@@ -206,6 +206,19 @@ def test_the_teachers_mix_is_a_candidate_that_passes_the_basics(producer, two_st
     # score says, the mix that passes the basics is kept.
     assert BASIC_FAILURE_PENALTY >= 1.0
     assert taught.summary()["source"] == "teacher" and taught.summary()["logprob"] is None
+
+
+def test_a_candidate_whose_master_is_silence_is_dropped_and_alone_it_is_the_error(
+    producer, two_stems
+):
+    plan, stems = two_stems
+    muted = SPLIT.replace("_ : sp.panner(0.5)", "_ : *(0) : sp.panner(0.5)")
+    selection = producer.render_and_score(
+        [(muted, -0.1), (SPLIT, -0.2)], stems, plan, "trap", teacher=False
+    )
+    assert [c.script for c in selection.candidates] == [SPLIT] and selection.chosen.chosen
+    with pytest.raises(RenderError, match="silent"):
+        producer.render_and_score([(muted, -0.1)], stems, plan, "trap", teacher=False)
 
 
 def test_without_the_teacher_only_the_models_candidates_are_rendered(producer):

@@ -28,6 +28,7 @@ from producer.audio.io import check_audio_array
 from producer.audio.mastering import master as master_audio
 from producer.errors import RenderError
 from producer.faust.engine import program_io, run_faust, run_faust_parallel
+from producer.faust.output_check import check_output
 from producer.faust.render import arrange_inputs, split_mix
 from producer.faust.validate import ValidatedScript, validate
 
@@ -72,7 +73,8 @@ def render_with_solos(
     fed to the script as `render` feeds them (mono downmix or stereo pair). With
     `target_lufs=None` the master is the master program's output, unmastered.
 
-    Raises `FaustValidationError`, `FaustCompileError`, `AudioInputError`, `RenderError`, and
+    Raises `FaustValidationError`, `FaustCompileError`, `AudioInputError`, `RenderError` (also
+    for a mastered result that is silent, mostly DC or non-finite: `faust.output_check`), and
     `SoloRenderError` for a script that does not split into per-stem programs.
     """
     text = script.code if isinstance(script, ValidatedScript) else script
@@ -111,9 +113,10 @@ def render_with_solos(
     if target_lufs is None:
         final = bussed.astype(np.float32, copy=False)
     else:
-        final = master_audio(
-            bussed, sample_rate, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp
-        ).audio
+        done = master_audio(bussed, sample_rate, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp)
+        # The same last gate as `render`: silence, DC or non-finite audio is a RenderError.
+        check_output(done.audio, sample_rate, target_lufs, done.notes, lufs=done.lufs)
+        final = done.audio
     return SoloRender(
         solos={role: _stereo(out) for role, out in zip(roles, outs, strict=True)},
         mix=_stereo(bus),
