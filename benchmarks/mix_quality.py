@@ -9,12 +9,14 @@ seeds from 10_000 on (the training corpus uses seeds below 10_000), `--duration`
 For each production, side by side on the same stems, all judged by the mix critic
 (`producer.mixing.critic`) against the style's targets moved by the prompt's descriptors:
 
-- **kept**: the mix the pipeline keeps out of `--candidates` scripts the model writes
-  (`Producer.render_and_score`);
+- **kept**: the mix the pipeline keeps (`Producer.render_and_score`) out of `--candidates`
+  scripts the model writes and the mixing teacher's (`teach_mix`);
+- **kept, model only**: the mix it keeps out of the model's scripts alone, by the same rule
+  (`Producer(mix_teacher=False)`);
 - **candidates**: every script the model wrote;
+- **teacher**: the mixing teacher's script (`producer.mixing.teacher`, as the pipeline runs it);
 - **random**: `--random` scripts of the writer language drawn at random (`random_script`);
-- **flat**: the stems at unit gain, centred, unprocessed (`sp.panner(0.5)` per stem);
-- **teacher**: the mixing teacher's script (`producer.mixing.teacher`), when it is installed.
+- **flat**: the stems at unit gain, centred, unprocessed (`sp.panner(0.5)` per stem).
 
 Reported: the share passing the critic's basics, the critic's median score, and which basic
 checks fail most. Then the learned score: its spread across a production's candidates, its
@@ -23,7 +25,9 @@ flat and planted faults), and for planted faults on the kept mix (bass high-pass
 chords 20 dB down, +9 dB at 3 kHz on every stem, the bass panned hard to one side) how often it
 scores the faulty mix below the clean one. Last, the descriptor pairs
 (`producer.mixing.descriptors.descriptor_pairs`): both prompts of a pair mixed on the same stems,
-and whether the measured quantity of the kept mixes moves the right way by at least 1 LU / dB.
+and whether the measured quantity of the kept mixes moves the right way by at least 1 LU / dB
+(kept, and kept of the model's scripts alone). Tonal bands are measured for both prompts
+against the style's own curve (each prompt's words move the curve the critic aims at).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import re
 import statistics
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +46,7 @@ from machine import machine
 from scipy.stats import spearmanr
 
 from producer.faust.writer import PANNER, random_script, script_text
+from producer.generators.events import Stem
 from producer.mixing.critic import MixVerdict, critique_script
 from producer.mixing.descriptors import apply_descriptors, descriptor_pairs, side_level_db
 from producer.mixing.reference import style_targets
@@ -95,8 +101,8 @@ def quantity(verdict: MixVerdict, name: str, what: str | None) -> float | None:
     if name == "band_db":
         band = verdict.bands.get(what) or {}
         return band.get("deviation_db")
-    if name == "width":
-        share = (verdict.bands.get("high_mid") or {}).get("side_share")
+    if name == "width":  # the critic's width: side share above 500 Hz, as a side level
+        share = verdict.check("width").value
         return None if share is None else side_level_db(max(share, 1e-6))
     if name == "plr_db":
         return verdict.plr_db
@@ -105,12 +111,32 @@ def quantity(verdict: MixVerdict, name: str, what: str | None) -> float | None:
     raise ValueError(name)
 
 
-def _teacher():
-    try:
-        from producer.mixing.teacher import teach
-    except ImportError:
-        return None
-    return teach
+def model_only(candidates):
+    """The candidate the pipeline would keep of the model's own scripts (its rule, no teacher)."""
+    own = [c for c in candidates if c.source == "model"]
+    return max(own, key=lambda c: (c.verdict is not None, c.total))
+
+
+def vocal_take(seconds: float, bpm: float, sample_rate: int, seed: int) -> np.ndarray:
+    """A sung-like line to stand for a rapper's or singer's take (the generators make no
+    vocals): vibrato tones with formant-like harmonics, a syllable per beat, phrased in bars
+    with rests, slightly wider than mono. (2, T) float32 peaking near -6 dBFS."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sample_rate)) / sample_rate
+    pos = t / (60.0 / bpm)
+    notes = rng.choice([55, 57, 60, 62, 64, 67], size=16)
+    pitch = notes[pos.astype(int) % len(notes)]
+    freq = 440.0 * 2 ** ((pitch - 69) / 12) * (1 + 0.012 * np.sin(2 * np.pi * 5.5 * t))
+    phase = 2 * np.pi * np.cumsum(freq) / sample_rate
+    env = np.exp(-((pos % 1.0) * 2.0)) * ((pos % 8) < 7)  # a rest at the end of each 2 bars
+    voice = sum(a * np.sin(k * phase) for k, a in ((1, 1.0), (2, 0.5), (3, 0.35), (5, 0.2)))
+    mono = env * voice
+    mono = 0.5 * mono / max(float(np.abs(mono).max()), 1e-9)
+    return np.stack([mono, 0.95 * mono]).astype(np.float32)
+
+
+def _moved(up: float | None, down: float | None) -> bool:
+    return up is not None and down is not None and up - down >= MOVE_MIN
 
 
 def main() -> None:
@@ -126,12 +152,11 @@ def main() -> None:
 
     producer = Producer(args.checkpoint)
     model, sr = producer.model, producer.sample_rate
-    teach = _teacher()
     prompts = []
     for style in ("trap", "boom-bap", "lo-fi", "drill", "g-funk"):
         prompts += [p for p in load_prompts() if p[0] == style][: args.per_style]
 
-    kinds = ["kept", "candidates", "random", "flat"] + (["teacher"] if teach else [])
+    kinds = ["kept", "kept, model only", "candidates", "teacher", "random", "flat"]
     verdicts: dict[str, list[MixVerdict]] = {k: [] for k in kinds}
     learned, critic_scores, spreads = [], [], []
     fault_hits: Counter = Counter()
@@ -144,7 +169,7 @@ def main() -> None:
         raw = {role: s.audio for role, s in stems.items()}
         targets, _ = apply_descriptors(style_targets(plan.style), prompt)
         written = producer.write(stems, prompt, args.candidates, seed)
-        selection = producer.render_and_score(written, stems, plan, prompt)
+        selection = producer.render_and_score(written, stems, plan, prompt, teacher=True)
         ref = producer.reference(stems)
 
         def judge(script: str, kind: str, raw=raw, targets=targets):
@@ -156,13 +181,17 @@ def main() -> None:
             return float(model.quality_score(master, sr, stems, prompt, reference=ref))
 
         scores = []
+        own_best = model_only(selection.candidates)
         for cand in selection.candidates:
-            v, _ = judge(cand.script, "candidates")
-            scores.append(cand.score)
+            v, _ = judge(cand.script, "candidates" if cand.source == "model" else cand.source)
             learned.append(cand.score)
             critic_scores.append(v.score)
+            if cand.source == "model":
+                scores.append(cand.score)
             if cand.chosen:
                 verdicts["kept"].append(v)
+            if cand is own_best:
+                verdicts["kept, model only"].append(v)
         spreads.append(max(scores) - min(scores))
         rng = np.random.default_rng(seed)
         for _ in range(args.random):
@@ -172,9 +201,6 @@ def main() -> None:
         v, master = judge(flat_script(list(raw)), "flat")
         learned.append(learned_score(master))
         critic_scores.append(v.score)
-        if teach:
-            result = teach(raw, sr, targets, seed=seed)
-            judge(result.script, "teacher")
         clean = selection.chosen.score
         for name, script in planted_faults(selection.script, list(raw)).items():
             v, rendered = critique_script(script, raw, sr, targets)
@@ -184,9 +210,11 @@ def main() -> None:
             fault_total[name] += 1
             fault_hits[name] += s < clean
         print(
-            f"[{n + 1}/{len(prompts)}] {style:8s} kept basics "
+            f"[{n + 1}/{len(prompts)}] {style:8s} kept ({selection.chosen.source}) basics "
             f"{'pass' if verdicts['kept'][-1].passes_basics else 'FAIL'} "
-            f"critic {verdicts['kept'][-1].score:.2f}  {prompt[:50]}",
+            f"critic {verdicts['kept'][-1].score:.2f}; model only "
+            f"{'pass' if verdicts['kept, model only'][-1].passes_basics else 'FAIL'}  "
+            f"{prompt[:50]}",
             flush=True,
         )
 
@@ -224,30 +252,43 @@ def main() -> None:
     }
 
     pairs = descriptor_pairs()[: args.pairs]
-    moved = []
-    print("\n| descriptor pair | quantity | up | down | moved |\n|---|---|---|---|---|")
+    moved, moved_own = [], []
+    print("\n| descriptor pair | quantity | up | down | moved | model only: up, down, moved |")
+    print("|---|---|---|---|---|---|")
     for k, pair in enumerate(pairs):
         seed = SEED0 + 500 + k
         plan = producer.plan(pair.prompt_up, None, args.duration)
         stems = producer.generate(plan, None, seed)  # the same stems for both prompts
+        if pair.role_or_band == "vocals" and "vocals" not in stems:  # a take to mix, as a user's
+            take = vocal_take(args.duration, plan.bpm, sr, seed)
+            stems["vocals"] = Stem("vocals", take, sr, plan.bpm)
         raw = {role: s.audio for role, s in stems.items()}
-        values = []
+        values, own_values = [], []
         for prompt in (pair.prompt_up, pair.prompt_down):
             targets, _ = apply_descriptors(style_targets(plan.style), prompt)
             written = producer.write(stems, prompt, args.candidates, seed)
-            chosen = producer.render_and_score(written, stems, plan, prompt).script
-            verdict, _ = critique_script(chosen, raw, sr, targets)
-            values.append(quantity(verdict, pair.quantity, pair.role_or_band))
-        up, down = values
-        ok = up is not None and down is not None and up - down >= MOVE_MIN
+            selection = producer.render_and_score(written, stems, plan, prompt, teacher=True)
+            # Measured against the same tonal curve for both prompts (the style's own): each
+            # prompt's targets move the curve, and a band is only comparable on one curve.
+            measure = replace(targets, tonal_offset_db=style_targets(plan.style).tonal_offset_db)
+            for script, out in ((selection.script, values),
+                                (model_only(selection.candidates).script, own_values)):  # fmt: skip
+                verdict, _ = critique_script(script, raw, sr, measure)
+                out.append(quantity(verdict, pair.quantity, pair.role_or_band))
+        ok = _moved(*values)
+        ok_own = _moved(*own_values)
         moved.append(ok)
+        moved_own.append(ok_own)
         fmt = lambda x: "-" if x is None else f"{x:.1f}"  # noqa: E731
         what = f"{pair.quantity} {pair.role_or_band or ''}"
-        print(f"| {pair.prompt_up} / {pair.prompt_down} | {what} | {fmt(up)} | {fmt(down)} | "
-              f"{'yes' if ok else 'no'} |")  # fmt: skip
+        print(f"| {pair.prompt_up} / {pair.prompt_down} | {what} | {fmt(values[0])} | "
+              f"{fmt(values[1])} | {'yes' if ok else 'no'} | {fmt(own_values[0])}, "
+              f"{fmt(own_values[1])}, {'yes' if ok_own else 'no'} |")  # fmt: skip
     share = sum(moved) / max(len(moved), 1)
-    print(f"\ndescriptor pairs moved the right way by >= {MOVE_MIN:g}: {sum(moved)}/{len(moved)}")
-    report["descriptor_pairs"] = {"moved": sum(moved), "n": len(moved), "share": share}
+    print(f"\ndescriptor pairs moved the right way by >= {MOVE_MIN:g}: {sum(moved)}/{len(moved)} "
+          f"(model only {sum(moved_own)}/{len(moved_own)})")  # fmt: skip
+    report["descriptor_pairs"] = {"moved": sum(moved), "n": len(moved), "share": share,
+                                  "moved_model_only": sum(moved_own)}  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
 

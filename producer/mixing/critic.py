@@ -76,6 +76,7 @@ import numpy as np
 from producer.audio.io import AudioLimits, check_audio_array
 from producer.audio.loudness import integrated_loudness, true_peak_dbtp
 from producer.audio.reference_spectra import BANDS, range_share_db, style_key
+from producer.mixing.descriptors import side_level_db
 from producer.mixing.solo import SoloRender, render_with_solos
 from producer.mixing.spectra import (
     Spectrum,
@@ -148,6 +149,7 @@ _SCALE = {
     "plr": 2.0,
     "dc_offset": 0.01,
     "low_end_reverb": 10.0,
+    "asked_for": 2.0,
 }
 _WEIGHT = {
     "balance": 1.0,
@@ -163,7 +165,11 @@ _WEIGHT = {
     "plr": 0.5,
     "dc_offset": 1.0,
     "low_end_reverb": 0.8,
+    "asked_for": 0.5,
 }
+#: A mix goes at least this share of the way a prompt's word asked (`asked_for`): "bright"
+#: (+3 dB high) is heard when the high band sits no more than 1.5 dB under its moved target.
+ASKED_SHARE = 0.5
 _BASIC = {"balance", "buried", "overpowering", "low_end_kept", "low_end_mono", "harshness", "mud"}
 
 _RESPONSE_ITERATIONS = 6  # alternating means that fit a chain's static response (converges in ~4)
@@ -260,6 +266,8 @@ def critique(
     master_lufs = master_job.result()
     plr = peak_job.result() - master_lufs if math.isfinite(master_lufs) else None
     checks += _level_checks(out, plr, solo, targets)
+    side = side_share(master_spec, WIDTH_FROM_HZ, 20000.0)
+    checks += _asked_checks(targets, balance, bands, side)
 
     penalty = sum(c.weight * c.severity**2 / (1.0 + c.severity) for c in checks)
     score = 1.0 / (1.0 + penalty)
@@ -668,6 +676,64 @@ def _stereo_checks(
                     f"master is too {which} above {WIDTH_FROM_HZ:.0f} Hz: side share {side:.2f} "
                     f"(range {lo:.2f}-{hi:.2f})"
                 ),
+            )
+        )
+    return checks
+
+
+def _asked_checks(
+    targets: MixTargets,
+    balance: dict[str, float],
+    bands: dict[str, dict[str, float | None]],
+    side: float | None,
+) -> list[Check]:
+    """One `asked_for` check per thing the prompt's words asked for (`targets.asked`): the mix
+    must have gone at least ASKED_SHARE of the way, i.e. sit no further than that share of the
+    asked move short of the moved target (towards the side the words asked). The targets' own
+    ranges are wide (a band ±4.5 dB, a balance range 6-10 LU), wider than a word's 2-3 dB move,
+    so without this a mix that ignores "bright" passes as well as one that heeds it."""
+    checks = []
+    for key, amount in targets.asked.items():
+        kind, _, what = key.partition(":")
+        sign = 1.0 if amount > 0 else -1.0
+        need = -ASKED_SHARE * abs(amount)  # the signed distance past the target's centre
+        if kind == "band":
+            dev = (bands.get(what) or {}).get("deviation_db")
+            value = None if dev is None else sign * dev
+            unit, label, stem, band = "dB", f"the {_BAND_LABEL.get(what, what)} band", None, what
+        elif kind == "balance":
+            lo, hi = targets.balance_lu.get(what, (math.nan, math.nan))
+            bal = balance.get(what, -math.inf)
+            ok = math.isfinite(bal) and math.isfinite(lo)
+            value = sign * (bal - (lo + hi) / 2.0) if ok else None
+            unit, label, stem, band = "LU", what, what, None
+        elif kind == "width":
+            if side is None:
+                continue
+            lo, hi = targets.width
+            aim = (side_level_db(lo) + side_level_db(hi)) / 2.0
+            value = sign * (side_level_db(max(side, 1e-6)) - aim)
+            unit, label, stem = "dB", "the width (side level)", None
+            band = f"above {WIDTH_FROM_HZ:.0f} Hz"
+        else:
+            continue
+        if value is None:
+            continue
+        way = "up" if amount > 0 else "down"
+        checks.append(
+            _make(
+                "asked_for",
+                value >= need,
+                value,
+                need,
+                need - value,
+                stem=stem,
+                band=band,
+                message=(
+                    f"the prompt asked for {label} {way} {abs(amount):g} {unit}: it sits "
+                    f"{-value:.1f} {unit} short of that target (at most {-need:g})"
+                ),
+                asked=amount,
             )
         )
     return checks

@@ -844,6 +844,16 @@ def apply_descriptors(targets: MixTargets, prompt: str) -> tuple[MixTargets, lis
         lo = _clamp(moved.drive[0] + drive[0], 0.0, 1.0)
         hi = _clamp(moved.drive[1] + drive[1], lo, 1.0)
         moved = replace(moved, drive=(lo, hi))
+    asked = {
+        f"balance:{r}": _clamp(v, -MAX_BALANCE_SHIFT_LU, MAX_BALANCE_SHIFT_LU)
+        for r, v in balance.items()
+        if v and r in targets.balance_lu
+    }
+    asked |= {f"band:{b}": v for b, v in tonal.items() if v}
+    if width_db:
+        asked["width"] = width_db
+    if asked:
+        moved = replace(moved, asked={**moved.asked, **asked})
     return moved, _matches(decided, targets.balance_lu)
 
 

@@ -279,6 +279,17 @@ def critic_moves(
     return sorted(unique, key=priority, reverse=True)
 
 
+# The EQ band that moves each tonal band (low shelf, bell, high shelf).
+_TONAL_KIND = {
+    "sub": "ls",
+    "bass": "ls",
+    "low_mid": "pk",
+    "mid": "pk",
+    "high_mid": "hs",
+    "high": "hs",
+}
+
+
 def _wanted(verdict: MixVerdict, roles: Sequence[str]) -> dict[tuple, float]:
     """(stem index or None for every stem, move kind, direction) → how much the failed checks
     ask for that move (the sum of their weighted severities)."""
@@ -321,7 +332,7 @@ def _wanted(verdict: MixVerdict, roles: Sequence[str]) -> dict[tuple, float]:
             ask("bass", "comp", 1, w / 2)
         elif c.name == "tonal_balance" and c.value is not None:
             d = -1 if c.value > 0 else 1
-            kind = {"sub": "ls", "bass": "ls", "low_mid": "pk", "mid": "pk"}.get(c.band, "hs")
+            kind = _TONAL_KIND.get(c.band, "hs")
             ask(c.stem if d < 0 else None, kind, d, w)
             if d < 0:
                 ask(c.stem, "fader", -1, w / 2)
@@ -334,4 +345,13 @@ def _wanted(verdict: MixVerdict, roles: Sequence[str]) -> dict[tuple, float]:
             ask(c.stem, "hp", 1, w)
         elif c.name == "low_end_reverb":
             ask(c.stem, "send", -1, w)
+        elif c.name == "asked_for" and c.asked is not None:
+            d = 1 if c.asked > 0 else -1
+            if c.stem is not None:  # a stem's balance
+                ask(c.stem, "fader", d, w)
+                ask(None, "fader", -d, w / 4)
+            elif c.band in _TONAL_KIND:
+                ask(None, _TONAL_KIND[c.band], d, w)
+            else:  # the width
+                ask(None, "pan", d, w)
     return wanted

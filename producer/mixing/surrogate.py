@@ -78,6 +78,11 @@ _W_LIMIT = 4.0  # harshness, mud, overpowering: past (limit - margin)
 _W_LOW_END = 10.0  # low end kept, mono low end: past (limit + margin)
 _W_WIDTH = 0.5
 _W_LEVEL = 0.05
+# What the prompt's words asked for (`MixTargets.asked`) weighs this much more: a word moves
+# its target by 2-3 dB, well inside the critic's tolerance (tonal ±4.5 dB), where the plain
+# weights cost about as much as one EQ band's price and the mix would not follow the words.
+# Measured on the descriptor pairs of benchmarks/mix_quality.py (RESULTS.md).
+_EMPHASIS = 10.0
 _RANGE_MARGIN_DB = 1.5  # harshness and mud aimed this far under their limit
 _OVERPOWER_MARGIN_LU = 1.0
 _KEPT_AIM = 0.82  # the critic's floor is 0.7: the compressor and the master move it a little
@@ -126,6 +131,12 @@ class MixModel:
         )
         target = targets.tonal_target_db()
         self.band_target = np.array([target[n] for n in self.band_names])
+        self.band_weight = np.array(
+            [_EMPHASIS if f"band:{n}" in targets.asked else 1.0 for n in self.band_names]
+        )
+        self.balance_weight = np.array(
+            [_EMPHASIS if f"balance:{r}" in targets.asked else 1.0 for r in self.roles]
+        )
         self.ranges = {}  # name → (mask, expected share dB, limit dB)
         for name, (rlo, rhi), limit in (
             ("harshness", HARSH_RANGE_HZ, HARSH_DB),
@@ -226,10 +237,11 @@ class MixModel:
         n = self.numbers(power, pans)
         bal = n["balance"]
         ranged = ~np.isnan(self.centre) & self.audible
-        cost = extra + _W_TONAL * np.sum(_huber(n["band_dev"] / t.tonal_tolerance_db), -1)
+        tonal = _huber(n["band_dev"] / t.tonal_tolerance_db)
+        cost = extra + _W_TONAL * np.sum(self.band_weight * tonal, -1)
         if ranged.any():
             z = (bal[:, ranged] - self.centre[ranged]) / self.half[ranged]
-            cost = cost + _W_BALANCE * np.sum(z**2, -1)
+            cost = cost + _W_BALANCE * np.sum(self.balance_weight[ranged] * z**2, -1)
         unranged = np.isnan(self.centre) & self.audible
         if unranged.any():
             short = np.maximum(_BURIED_AIM_LU - bal[:, unranged], 0.0) / 3.0
@@ -248,7 +260,8 @@ class MixModel:
         corr_aim = t.low_end_min_correlation + _CORR_MARGIN
         short = np.maximum(corr_aim - n["low_corr"], 0.0) / _CORR_MARGIN
         cost = cost + _W_LOW_END * short**2
-        cost = cost + _W_WIDTH * ((n["side_db"] - self.width_aim) / self.width_half) ** 2
+        width = _W_WIDTH * (_EMPHASIS if "width" in t.asked else 1.0)
+        cost = cost + width * ((n["side_db"] - self.width_aim) / self.width_half) ** 2
         cost = cost + _W_LEVEL * ((n["mix_lufs"] - MIX_LUFS) / 3.0) ** 2
         return cost
 

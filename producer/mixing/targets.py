@@ -57,6 +57,11 @@ class MixTargets:
     #: (lo, hi) share of saturation the chains may add (the writer's `ef.cubicnl` drive,
     #: averaged over stems): "dusty"/"raw" raise it, "clean" lowers it.
     drive: tuple[float, float] = (0.0, 0.3)
+    #: What the prompt's words asked for, and by how much (dB or LU, signed): "band:<name>"
+    #: (tonal offset), "balance:<role>" (balance shift), "width" (side level shift). Set by
+    #: `descriptors.apply_descriptors`; the critic checks that the mix went at least half way
+    #: (`asked_for`), and the mixing teacher aims at these harder than at the rest.
+    asked: Mapping[str, float] = field(default_factory=dict)
 
     def with_balance(self, role: str, shift_lu: float) -> MixTargets:
         """The same targets with `role`'s balance range moved by `shift_lu` (a no-op for a role

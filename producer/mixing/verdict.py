@@ -28,6 +28,8 @@ class Check:
     #: Distance outside the limit in the check's scale (0 when passed); drives the score.
     severity: float = 0.0
     weight: float = 1.0
+    #: `asked_for` only: the signed move the prompt's words asked for (dB or LU).
+    asked: float | None = None
 
     def to_dict(self) -> dict:
         out = asdict(self)

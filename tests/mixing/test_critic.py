@@ -224,6 +224,54 @@ def test_tonal_targets_follow_the_descriptors(good):
     assert again.bands["high"]["target_db"] < verdict.bands["high"]["target_db"]
 
 
+def test_what_the_words_asked_for_is_checked_half_way(good):
+    from producer.mixing.descriptors import apply_descriptors
+
+    verdict, rendered = good
+    assert not [c for c in verdict.checks if c.name == "asked_for"]  # no words, no check
+    base = verdict.bands["high"]["deviation_db"]  # the engineer's mix: a little bright
+    assert base > 1.0
+    bright, _ = apply_descriptors(TARGETS, "bright trap beat")
+    muffled, _ = apply_descriptors(TARGETS, "muffled trap beat")
+    assert bright.asked == {"band:high_mid": 2.0, "band:high": 3.0}
+    assert muffled.asked["band:high"] == -3.0
+    # "bright": the mix already sits near the raised curve, past half the way: passed.
+    lifted = critique({}, rendered.solos, rendered.master, SR, bright)
+    up = lifted.check("asked_for", band="high")
+    assert up.passed and up.asked == 3.0 and up.limit == -1.5
+    assert up.value == pytest.approx(lifted.bands["high"]["deviation_db"])  # from the moved curve
+    # "muffled": the same mix sits ~3 dB over the old curve, ~6 dB short of the lowered one.
+    heard = critique({}, rendered.solos, rendered.master, SR, muffled)
+    down = heard.check("asked_for", band="high")
+    assert not down.passed and not down.basic and down.asked == -3.0
+    assert down.value == pytest.approx(-heard.bands["high"]["deviation_db"])
+    assert down.value < -4.0
+    assert down.severity > 0
+    assert down.message.startswith("the prompt asked for the high (6-20 kHz) band down 3 dB")
+    assert heard.passes_basics and heard.score < verdict.score
+    # A balance the words moved: an 808 asked 3 LU up, measured from the moved range's centre.
+    heavy, _ = apply_descriptors(TARGETS, "heavy 808s")
+    lo, hi = TARGETS.balance_lu["bass"]
+    bass = verdict.balance_lu["bass"]
+    check = critique({}, rendered.solos, rendered.master, SR, heavy).check("asked_for", stem="bass")
+    assert check.value == pytest.approx(bass - (lo + hi) / 2 - 3.0)
+    assert check.passed == (check.value >= -1.5)
+
+
+def test_the_teacher_follows_a_word_the_critic_checks(stems):
+    from producer.mixing.descriptors import apply_descriptors
+    from producer.mixing.teacher import teach
+
+    bright, _ = apply_descriptors(TARGETS, "bright trap beat")
+    dark, _ = apply_descriptors(TARGETS, "muffled trap beat")
+    up = teach(stems, SR, bright).verdict
+    down = teach(stems, SR, dark).verdict
+    assert up.check("asked_for", band="high").passed and down.check("asked_for", band="high").passed
+    # Measured on one curve (each verdict's own is moved 3 dB): at least 3 dB apart.
+    share = lambda v: v.bands["high"]["share_db"]  # noqa: E731
+    assert share(up) - share(down) >= 3.0
+
+
 def test_scores_spread_and_order(stems, good):
     faults = {
         "hp400": synthetic.script({"bass": [HIGHPASS.text(2, 400), FADER.text(0.35)]}),
