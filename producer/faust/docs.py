@@ -17,6 +17,14 @@ from producer.faust.allowlist import (
     MAX_CHANNELS,
     SECTION_RANGES,
 )
+from producer.faust.budget import (
+    MAX_COMPILE_SECONDS,
+    MAX_DC,
+    MAX_DC_RATIO,
+    MAX_DELAY_BYTES,
+    MAX_GAIN_DB,
+    max_chained_reverbs,
+)
 from producer.faust.grammar import EBNF
 from producer.faust.validate import MAX_NESTING, MAX_SCRIPT_CHARS
 
@@ -87,6 +95,29 @@ def _forbidden_list() -> str:
     return "\n".join(lines)
 
 
+def _budget() -> str:
+    return f"""Every block's arguments are bounded, and so is what a whole script may ask for. Each
+limit is computed from the script itself, before libfaust sees it (`producer/faust/budget.py`),
+and a script past one is refused with the line of the block where it passes it:
+
+- **Delay memory** ≤ {MAX_DELAY_BYTES // 2**20} MB for the whole script: every `ef.echo`,
+  `de.delay` and reverb line, as libfaust allocates it (sized for 192 kHz, the top of `ma.SR`,
+  whatever the render rate, and rounded up to a power of two: a 10 s echo takes 8 MB, a 1 s echo
+  1 MB, a `re.mono_freeverb` 288 KB).
+- **Compile time** ≤ {MAX_COMPILE_SECONDS:g} s, estimated from weighted block counts for the
+  whole script as one program (a reverb weighs 1, a shelf 0.3, a filter 0.06 per order, a
+  compressor 0.085, an echo 0.055); the cost grows with the square of the blocks, faster when
+  they are chained: about {max_chained_reverbs()} reverbs in one chain is the most it allows.
+- **Static gain** ≤ +{MAX_GAIN_DB:g} dB above a full-scale stem at every block, a guard against
+  overflow (float32 ends at +770 dB): constant gains, EQ boosts, reverbs and echoes (at their
+  broadband gain) and copies of one input summed back together multiply along each path;
+  summing different stems does not count, and a saturator (`ef.cubicnl`) clips the bound.
+- **DC**: the constant offset reaching the master (`+(x)`, `-(x)`, a saturator's offset, a ring
+  product), scaled like the signal, may be up to {MAX_DC:g}, or up to {MAX_DC_RATIO:g}× the
+  bound on the signal itself; `fi.highpass` and `fi.dcblocker` clear it.
+"""
+
+
 def mix_language_markdown() -> str:
     """The whole reference page as Markdown."""
     return (
@@ -95,7 +126,9 @@ def mix_language_markdown() -> str:
         + _functions_table()
         + "\n\n## Refused\n\nEach is rejected with line, column and this reason:\n\n"
         + _forbidden_list()
-        + "\n\n## Grammar (xgrammar EBNF, canonical form)\n\n```ebnf\n"
+        + "\n\n## Resource budget\n\n"
+        + _budget()
+        + "\n## Grammar (xgrammar EBNF, canonical form)\n\n```ebnf\n"
         + EBNF
         + "```\n"
     )

@@ -1,13 +1,15 @@
 """Validation of mix scripts against the allowlisted subset, before libfaust ever sees them.
 
-Three passes, cheapest first, each raising `FaustValidationError(reason, line, column)`:
+Four passes, cheapest first, each raising `FaustValidationError(reason, line, column)`:
 
 1. a token scan of the raw text for hostile constructs (foreign functions, file access, other
    imports, tables, recursion, iterations, unknown names), with a specific reason for each, and
    size and nesting bounds;
 2. the parser generated from the grammar (syntax);
 3. semantics: argument ranges, definitions and references, channel counts of every composition
-   (Faust's own rules), and the routing of stems into `process`.
+   (Faust's own rules), and the routing of stems into `process`;
+4. the resource budget (`budget.py`): delay memory, estimated compile time, static gain and DC,
+   which every block's own ranges do not bound when a script chains many of them.
 
 Definitions may not reference one another; only `process` references them. That rules out
 recursion and exponential expansion by construction, so the size of the text bounds the size of
@@ -46,6 +48,7 @@ from producer.faust.ast import (
     format_number,
     walk,
 )
+from producer.faust.budget import check_budget
 from producer.faust.parser import parse
 
 #: Longest script accepted, in characters.
@@ -109,7 +112,9 @@ def validate(
     scan(text)
     script = parse(text)
     check_semantics(script, sample_rate)
-    return _route(script, n_stems, roles)
+    validated = _route(script, n_stems, roles)
+    check_budget(script, lambda expr: channels(expr, script))
+    return validated
 
 
 def scan(text: str) -> None:
