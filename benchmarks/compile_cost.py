@@ -15,6 +15,11 @@ belong to that program alone. Cases:
   `split` as the renderer does (one program per stem, then the master, one after another).
 - `hostile`: the issue's cases, for memory (200 ten-second echoes).
 
+With `--search` it looks instead for the most expensive script the validator still accepts:
+for every block and both shapes, the longest chain (binary search on n, up to the 64 KiB script
+limit) that `validate` passes as a one-stem mix script, compiled cold like the cases above. The
+largest measured time and RSS are what the budget really lets through.
+
 For every case it prints the measured time, the budget's estimate
 (`producer.faust.budget.compile_seconds`) and the peak RSS; the fit of the budget's weights is
 recorded in benchmarks/RESULTS.md ("Faust compile cost (issue 16)"). Timings are on whatever
@@ -205,6 +210,75 @@ def cases(quick: bool) -> list[tuple[str, list[str]]]:
     return out
 
 
+def stem_script(block: str, shape: str, n: int) -> str:
+    """A one-stem mix script whose stem process is n (varied) copies of `block`."""
+    blocks = [_vary(block, i) for i in range(n)]
+    body = " : ".join(blocks) if shape == "seq" else "_ <: " + ", ".join(blocks) + " :> _"
+    return f"{HEADER}drums_process = {body};\n\nprocess = drums_process;\n"
+
+
+def _accepted(text: str) -> bool:
+    from producer.errors import FaustValidationError
+    from producer.faust.validate import validate
+
+    try:
+        validate(text)
+    except FaustValidationError:
+        return False
+    return True
+
+
+def longest_accepted(block: str, shape: str, cap: int = 1 << 14) -> int:
+    """The largest n whose `stem_script` the validator accepts (0: not even one)."""
+    if not _accepted(stem_script(block, shape, 1)):
+        return 0
+    lo, hi = 1, 2
+    while hi <= cap and _accepted(stem_script(block, shape, hi)):
+        lo, hi = hi, hi * 2
+    hi = min(hi, cap + 1)
+    while hi - lo > 1:  # lo accepted, hi refused (or past the cap)
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if _accepted(stem_script(block, shape, mid)) else (lo, mid)
+    return lo
+
+
+def search(sample_rate: int, timeout: float, only: str | None) -> list[dict]:
+    """For each block and shape, the longest accepted chain, compiled and measured."""
+    rows = []
+    print(
+        f"{'block':18} {'shape':5} {'max n':>6} {'measured s':>10} {'estimate s':>10} "
+        f"{'delay MB':>9} {'RSS MB':>8}"
+    )
+    for kind, block in BLOCKS.items():
+        if only and only not in kind:
+            continue
+        for shape in ("seq", "par"):
+            n = longest_accepted(block, shape)
+            if n == 0:
+                continue
+            text = stem_script(block, shape, n)
+            row = {"block": kind, "shape": shape, "max_n": n, "chars": len(text)}
+            row.update(measure([text], sample_rate, timeout))
+            row["estimate_s"], row["delay_mb"] = _estimate([text])
+            rows.append(row)
+            shown = f"{row['seconds']:.2f}" if row["seconds"] is not None else row["error"]
+            print(
+                f"{kind:18} {shape:5} {n:6d} {shown:>10} {row['estimate_s']:10.2f} "
+                f"{row['delay_mb']:9.1f} {row.get('rss_mb', 0):8.0f}",
+                flush=True,
+            )
+    timed = [r for r in rows if r["seconds"] is not None]
+    if timed:
+        worst = max(timed, key=lambda r: r["seconds"])
+        fat = max(timed, key=lambda r: r["rss_mb"])
+        print(
+            f"slowest accepted: {worst['block']} {worst['shape']} x{worst['max_n']}, "
+            f"{worst['seconds']:.2f} s; largest: {fat['block']} {fat['shape']} "
+            f"x{fat['max_n']}, {fat['rss_mb']:.0f} MB RSS"
+        )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -213,10 +287,18 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per case")
     parser.add_argument("--quick", action="store_true", help="only the short chains")
     parser.add_argument("--only", help="only cases whose name contains this")
+    parser.add_argument(
+        "--search", action="store_true", help="the most expensive scripts the validator accepts"
+    )
     args = parser.parse_args()
     if args.child:
         job = json.loads(sys.stdin.read())
         print(json.dumps(_child(job["codes"], job["sample_rate"])))
+        return
+    if args.search:
+        rows = search(args.sample_rate, args.timeout, args.only)
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=1) + "\n")
         return
     rows = []
     print(f"{'case':44} {'measured s':>10} {'estimate s':>10} {'delay MB':>9} {'RSS MB':>8}")

@@ -7,9 +7,11 @@
 
 Compiling is the slow part (libfaust + LLVM: 0.04–0.4 s per program, ~0.8 s for a whole
 four-stem mix as one program); rendering 30 s of that mix takes ~0.22 s. So compiled programs
-live in a bounded LRU cache keyed by (sha256 of the code, sample rate, block size, compile
-flags); each entry is a small pool of ready RenderEngine → PlaybackProcessor → FaustProcessor
-graphs.
+live in an LRU cache keyed by (sha256 of the code, sample rate, block size, compile flags);
+each entry is a small pool of ready RenderEngine → PlaybackProcessor → FaustProcessor graphs.
+The cache is bounded by count and by memory: each idle graph is charged its delay lines (as the
+validator's budget counts them: an echo line is sized for 192 kHz) plus a fixed overhead, so a
+few echo-heavy scripts cannot keep gigabytes alive after they rendered (issue 16).
 
 Why reusing a processor is safe: it carries DSP state (reverb tails, compressor envelopes,
 noise generators), but `RenderEngine.render` resets the graph before rendering
@@ -78,6 +80,14 @@ PEAK_LIMIT = 100.0
 
 # Compiled programs kept; a split mix uses one per stem plus the master.
 CACHE_SIZE = 32
+
+# Memory the idle graphs of the cache may hold, in bytes: four scripts at the validator's delay
+# limit (64 MB), or hundreds of everyday mixes (a four-stem mix's reverbs take about 1 MB).
+CACHE_BYTES = 256 * 2**20
+
+# What one graph costs beyond its delay lines: JIT code, the graph, its buffers (peak RSS of a
+# cold process grew 5-15 MB per typical program, benchmarks/compile_cost.py; rounded up).
+PROGRAM_OVERHEAD_BYTES = 16 * 2**20
 
 # Idle graphs kept per program: enough for identical stem programs rendering at once.
 POOL_SIZE = 4
@@ -188,6 +198,7 @@ class _Entry:
 
     num_inputs: int
     num_outputs: int
+    cost: int  # bytes one graph of this program holds (`program_bytes`)
     idle: list[_Instance] = field(default_factory=list)
 
 
@@ -199,15 +210,42 @@ class CacheInfo:
     misses: int  # lookups that had to compile (failed compiles included)
     compiles: int  # successful compiles, including extra graphs for concurrent runs
     size: int  # programs currently cached
+    idle_bytes: int = 0  # estimated memory of the idle graphs the cache holds
+
+
+def program_bytes(code: str) -> int:
+    """Estimated memory of one compiled graph of `code`: delay lines plus a fixed overhead.
+
+    The delay lines are counted as the validator's budget counts them (`budget.memory`); code
+    outside the mix language (tests, the renderer's own programs) is charged the overhead only.
+    """
+    from producer.errors import FaustValidationError
+    from producer.faust.budget import memory
+    from producer.faust.parser import parse
+
+    # Programs may leave out the import line (DawDreamer adds it); the parser wants it.
+    text = code if code.lstrip().startswith("import") else f"{_AUTO_IMPORT}\n{code}"
+    try:
+        delay, _ = memory(parse(text))
+    except FaustValidationError:
+        delay = 0
+    return PROGRAM_OVERHEAD_BYTES + delay
 
 
 class _ProgramCache:
-    """LRU of compiled programs; each entry pools graphs so that threads never share one."""
+    """LRU of compiled programs; each entry pools graphs so that threads never share one.
 
-    def __init__(self, max_entries: int) -> None:
+    Bounded by `max_entries` programs and by `max_bytes` of idle graphs (`program_bytes` each):
+    least recently used programs go first, and a graph larger than the whole bound is closed
+    as soon as it has rendered.
+    """
+
+    def __init__(self, max_entries: int, max_bytes: int = CACHE_BYTES) -> None:
         self._max = max_entries
+        self._max_bytes = max_bytes
         self._entries: OrderedDict[tuple, _Entry] = OrderedDict()
         self._lock = threading.Lock()  # guards _entries and the counters; never held long
+        self._bytes = 0  # sum of cost × idle graphs over the entries
         self.hits = self.misses = self.compiles = 0
 
     def acquire(self, code: str, sample_rate: int, block_size: int) -> tuple[tuple, _Instance]:
@@ -218,44 +256,70 @@ class _ProgramCache:
                 self._entries.move_to_end(key)
                 self.hits += 1
                 if entry.idle:
+                    self._bytes -= entry.cost
                     return key, entry.idle.pop()
             else:
                 self.misses += 1
         # Build outside the cache lock so other programs keep rendering meanwhile. A second
         # graph of a program already compiled is cheap: libfaust reuses the live factory.
+        cost = program_bytes(code) if entry is None else entry.cost
         instance = _juce().call(_build, code, sample_rate, block_size)
-        evicted = []
         with self._lock:
             self.compiles += 1
             if key not in self._entries:
-                self._entries[key] = _Entry(instance.num_inputs, instance.num_outputs)
-                while len(self._entries) > self._max:
-                    evicted.append(self._entries.popitem(last=False)[1])
-        for entry in evicted:
-            for idle in entry.idle:
-                idle.close()
+                self._entries[key] = _Entry(instance.num_inputs, instance.num_outputs, cost)
+            evicted = self._trim(keep=key)
+        _close_all(evicted)
         return key, instance
 
     def release(self, key: tuple, instance: _Instance) -> None:
+        evicted: list[_Instance] = []
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and len(entry.idle) < POOL_SIZE:
+            pooled = (
+                entry is not None and len(entry.idle) < POOL_SIZE and entry.cost <= self._max_bytes
+            )
+            if pooled:
                 entry.idle.append(instance)
-                return
-        instance.close()  # a program evicted meanwhile, or a pool already full
+                self._bytes += entry.cost
+                evicted = self._trim(keep=key)
+        if not pooled:
+            # Evicted meanwhile, a pool already full, or too large to keep at all.
+            instance.close()
+        _close_all(evicted)
+
+    def _trim(self, keep: tuple) -> list[_Instance]:
+        """Drop least recently used programs (never `keep`) until both bounds hold.
+
+        Called with the lock held; returns the idle graphs to close once it is released.
+        """
+        out: list[_Instance] = []
+        for k in list(self._entries):
+            if len(self._entries) <= self._max and self._bytes <= self._max_bytes:
+                break
+            if k == keep:
+                continue
+            entry = self._entries.pop(k)
+            self._bytes -= entry.cost * len(entry.idle)
+            out.extend(entry.idle)
+        return out
 
     def info(self) -> CacheInfo:
         with self._lock:
-            return CacheInfo(self.hits, self.misses, self.compiles, len(self._entries))
+            return CacheInfo(self.hits, self.misses, self.compiles, len(self._entries), self._bytes)
 
     def clear(self) -> None:
         with self._lock:
             entries = list(self._entries.values())
             self._entries.clear()
+            self._bytes = 0
             self.hits = self.misses = self.compiles = 0
-        for entry in entries:
-            for idle in entry.idle:
-                idle.close()
+        _close_all([idle for entry in entries for idle in entry.idle])
+
+
+def _close_all(instances: Sequence[_Instance]) -> None:
+    for instance in instances:
+        instance.close()
 
 
 _CACHE = _ProgramCache(CACHE_SIZE)

@@ -260,6 +260,32 @@ def test_cache_is_bounded(monkeypatch):
     assert cache_info().compiles == 7
 
 
+def test_cache_is_bounded_by_memory(monkeypatch):
+    # Each one-second echo line is sized for 192 kHz: 1 MB, charged on top of the overhead.
+    echo = engine.program_bytes("process = ef.echo(1, 0.5, 0.5);")
+    assert echo == engine.PROGRAM_OVERHEAD_BYTES + 2**20
+    assert engine.program_bytes("process = *(2);") == engine.PROGRAM_OVERHEAD_BYTES
+    monkeypatch.setattr(engine, "_CACHE", engine._ProgramCache(max_entries=32, max_bytes=2 * echo))
+    for k in range(4):
+        run_faust(f"process = ef.echo(1, 0.5, 0.{k + 1});", noise(1, 10), SR)
+    info = cache_info()
+    assert info.compiles == 4
+    assert info.size == 2 and info.idle_bytes == 2 * echo  # the two most recent stay
+    run_faust("process = ef.echo(1, 0.5, 0.4);", noise(1, 10), SR)  # still cached
+    assert cache_info().compiles == 4
+    run_faust("process = ef.echo(1, 0.5, 0.1);", noise(1, 10), SR)  # evicted: compiles again
+    assert cache_info().compiles == 5
+
+
+def test_a_program_larger_than_the_bound_is_not_kept(monkeypatch):
+    monkeypatch.setattr(engine, "_CACHE", engine._ProgramCache(max_entries=32, max_bytes=2**20))
+    run_faust("process = *(3);", noise(1, 10), SR)
+    info = cache_info()
+    assert info.idle_bytes == 0  # rendered, then closed: nothing held
+    run_faust("process = *(3);", noise(1, 10), SR)
+    assert cache_info().compiles == 2
+
+
 def test_denormals_are_flushed_only_during_the_render():
     if engine._LIBM is None:
         pytest.skip("FTZ/DAZ handling is Linux x86-64 only")
