@@ -3,10 +3,13 @@
     producer serve                                   # serve_configs/local.yaml on 127.0.0.1:8000
     producer serve --port 8080 --checkpoint runs/a/export
     producer serve --config my.yaml --host 0.0.0.0   # share it on the network
+    producer serve --host 0.0.0.0 --allow-host beats.example.org   # ...under a DNS name
 
 It starts a local Ray, deploys the config (`producer.serving.launch`, what `serve run FILE`
 does), waits until every replica is up and prints the URL. Ctrl-C (or SIGTERM) shuts Serve and
-Ray down. For a cluster use `serve deploy serve_configs/cluster.yaml` (see the README).
+Ray down. For a cluster use `serve deploy serve_configs/cluster.yaml` (see the README). Ray
+itself listens on 127.0.0.1 only (`producer.ray_local`); docs/security.md says what listens
+where.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         checkpoint=args.checkpoint,
         store_dir=args.store_dir,
+        allowed_hosts=args.allow_host or (),
     )
     _stop_on_signals()
     print(
@@ -97,6 +101,14 @@ def add_serve_command(sub) -> None:
     )
     p.add_argument("--host", help="address to listen on (default: the config's, 127.0.0.1)")
     p.add_argument("--port", type=int, help="port to listen on (default: the config's, 8000)")
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        metavar="NAME",
+        help="one more Host name browsers may use to reach the server, e.g. a DNS name for "
+        "--host 0.0.0.0 (repeatable; '*': any). Always allowed: localhost, the --host, IP "
+        "addresses. See docs/security.md",
+    )
     p.add_argument("--checkpoint", help="a trained model folder (default: the packaged model)")
     p.add_argument("--store-dir", help="folder for results (default: the config's)")
     p.add_argument(

@@ -420,7 +420,9 @@ def _init_ray() -> bool:
     if ray.is_initialized():
         return False
     local_workers_use_this_python()
-    ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+    from producer.ray_local import init_ray  # on 127.0.0.1 only, unless RAY_ADDRESS is set
+
+    init_ray(include_dashboard=False, log_to_driver=False, configure_logging=False)
     return True
 
 

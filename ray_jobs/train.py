@@ -221,8 +221,11 @@ def _init_ray(job: TrainJobConfig, address: str | None) -> bool:
     local_workers_use_this_python()
     cpus = job.num_workers * max(1.0, job.resources_per_worker.get("CPU", 1.0)) + 1
     # The dashboard serves the state API that Ray Train's placement-group cleaner polls
-    # (without it, it logs a warning every few seconds); it binds to 127.0.0.1.
-    ray.init(
+    # (without it, it logs a warning every few seconds); it binds to 127.0.0.1, and so does
+    # the rest of this local Ray (producer.ray_local).
+    from producer.ray_local import init_ray
+
+    init_ray(
         num_cpus=max(math.ceil(cpus), os.cpu_count() or 1),
         include_dashboard=True,
         dashboard_host="127.0.0.1",

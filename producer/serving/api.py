@@ -15,6 +15,10 @@
 (`producer.serving.ingress`) or the stages in-process (`producer.serving.local`). Every error is
 an `ErrorBody` with a 4xx (5xx for overload, timeouts and bugs) — never a traceback; the
 mapping is `producer.serving.errors`. `GET /` is left free for a web page.
+
+Before any route: `browser_guard` refuses a foreign Host (400) and a cross-site POST (403) and
+adds the security headers (CSP, X-Frame-Options, nosniff) to every answer; `body_limit` bounds
+each request body in size (413), in time (408) and in how many arrive at once (503).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from producer.pipeline import DEFAULT_DURATION
 from producer.plan import MAX_DURATION, ProductionPlan
 from producer.serving.backend import Backend, Produced, ProduceJob
 from producer.serving.body_limit import BodyLimit
+from producer.serving.browser_guard import BrowserGuard, HostPolicy
 from producer.serving.config import ServeArgs
 from producer.serving.errors import (
     HttpError,
@@ -72,8 +77,17 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def create_api(backend: Backend, args: ServeArgs, store: ResultStore | None = None) -> FastAPI:
-    """The FastAPI app over `backend`, with the limits and store of `args`."""
+def create_api(
+    backend: Backend,
+    args: ServeArgs,
+    store: ResultStore | None = None,
+    hosts: HostPolicy | None = None,
+) -> FastAPI:
+    """The FastAPI app over `backend`, with the limits and store of `args`.
+
+    `hosts`: the Host names it answers to (`browser_guard`); default: what `producer serve`
+    put in the environment, else the loopback names.
+    """
     limits = args.limits
     store = store or ResultStore(args.store.dir, args.store.ttl_s)
     api = FastAPI(
@@ -82,8 +96,20 @@ def create_api(backend: Backend, args: ServeArgs, store: ResultStore | None = No
         summary="An AI hip-hop producer: plan, generate stems, mix with Faust, master, score.",
     )
     inflight = _Inflight(limits.max_inflight)
-    # An upload plus the form around it; JSON bodies (a script) are far smaller.
-    api.add_middleware(BodyLimit, limit=limits.max_upload_bytes + _FORM_SLACK)
+    # An upload plus the form around it; JSON bodies (a script) are far smaller. Also bounds
+    # how long a body may take and how many may be arriving at once (stalled clients).
+    api.add_middleware(
+        BodyLimit,
+        limit=limits.max_upload_bytes + _FORM_SLACK,
+        retry_after_s=limits.retry_after_s,
+    )
+    # Added last, so it runs first: a foreign Host or a cross-site POST is refused before any
+    # body is read, and every answer (refusals included) carries the security headers.
+    api.add_middleware(
+        BrowserGuard,
+        policy=hosts or HostPolicy.from_env(),
+        docs_paths=(api.docs_url, api.redoc_url, api.swagger_ui_oauth2_redirect_url),
+    )
 
     def error_response(err: HttpError) -> JSONResponse:
         headers = {"Retry-After": str(err.retry_after)} if err.retry_after is not None else None

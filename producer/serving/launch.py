@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from producer.errors import ProducerError
+from producer.ray_local import init_ray
 
 __all__ = ["IMPORT_PATH", "load_config", "start", "stop", "url_of"]
 
@@ -34,11 +36,14 @@ def load_config(
     port: int | None = None,
     checkpoint: str | None = None,
     store_dir: str | None = None,
+    allowed_hosts: Sequence[str] = (),
 ):
     """The file as a `ServeDeploySchema`, with overrides applied and our apps' args checked.
 
     `host` and `port` replace the file's `http_options`; `checkpoint` and `store_dir` the
-    `args.checkpoint` and `args.store.dir` of every application built by `IMPORT_PATH`.
+    `args.checkpoint` and `args.store.dir` of every application built by `IMPORT_PATH`. Those
+    applications' ingress also learns the bound host and `allowed_hosts` (more Host names it
+    answers to; `*`: any), through their `runtime_env` (`browser_guard.HostPolicy.from_env`).
 
     Raises `ProducerError` (one line: the file, the field, the problem) for an unreadable file,
     a schema error, bad `args`, or a deployment name the app does not have.
@@ -69,6 +74,7 @@ def load_config(
             args["checkpoint"] = str(checkpoint)
         if store_dir is not None:
             args.setdefault("store", {})["dir"] = str(store_dir)
+        _tell_hosts(app, http.get("host"), allowed_hosts)
     try:
         config = ServeDeploySchema.model_validate(raw)
     except ValidationError as err:
@@ -77,6 +83,19 @@ def load_config(
         if app.import_path == IMPORT_PATH:
             check_app(app, path)
     return config
+
+
+def _tell_hosts(app: dict, bind_host: str | None, allowed_hosts: Sequence[str]) -> None:
+    """Put the bound host and the extra Host names in the application's environment: the
+    ingress replicas read them there (a replica cannot see the proxy's `http_options`)."""
+    from producer.serving.browser_guard import ALLOWED_HOSTS_ENV, BIND_HOST_ENV
+
+    runtime_env = app.get("runtime_env") or {}
+    env_vars = dict(runtime_env.get("env_vars") or {})
+    env_vars[BIND_HOST_ENV] = str(bind_host or "127.0.0.1")
+    if allowed_hosts:
+        env_vars[ALLOWED_HOSTS_ENV] = ",".join(allowed_hosts)
+    app["runtime_env"] = {**runtime_env, "env_vars": env_vars}
 
 
 def check_app(app, where: str | os.PathLike = "config") -> None:
@@ -128,7 +147,9 @@ def start(
         from ray_jobs.preprocess import local_workers_use_this_python
 
         local_workers_use_this_python()
-        ray.init(
+        # On 127.0.0.1 only (unless RAY_ADDRESS or PRODUCER_RAY_HOST say otherwise): the HTTP
+        # proxy is the one thing meant to be reached, at the config's host.
+        init_ray(
             num_cpus=num_cpus,
             namespace="serve",
             include_dashboard=False,

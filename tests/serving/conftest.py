@@ -64,7 +64,12 @@ def make_client(local_backend, tmp_path):
             limits=limits,
             store={"dir": str(tmp_path / "results")},
         )
-        return TestClient(create_api(local_backend, args), raise_server_exceptions=False)
+        # A Host the server answers to (browser_guard refuses TestClient's "testserver").
+        return TestClient(
+            create_api(local_backend, args),
+            base_url="http://127.0.0.1:8000",
+            raise_server_exceptions=False,
+        )
 
     return make
 

@@ -47,7 +47,11 @@ def made(local_backend, tmp_path_factory):
     from producer.serving.config import ServeArgs
 
     args = ServeArgs(store={"dir": str(tmp_path_factory.mktemp("results"))})
-    client = TestClient(create_api(local_backend, args), raise_server_exceptions=False)
+    client = TestClient(
+        create_api(local_backend, args),
+        base_url="http://127.0.0.1:8000",  # a Host the server answers to, not "testserver"
+        raise_server_exceptions=False,
+    )
     response = client.post("/v1/produce", data=BEAT)
     assert response.status_code == 200, response.text
     return client, response.json()
@@ -356,7 +360,7 @@ def test_over_the_inflight_limit_is_503_with_retry_after(local_backend, tmp_path
 
     async def both():
         async with httpx2.AsyncClient(
-            transport=httpx2.ASGITransport(app=app), base_url="http://test", timeout=120
+            transport=httpx2.ASGITransport(app=app), base_url="http://127.0.0.1", timeout=120
         ) as client:
             # Both at once: whichever is admitted first holds the one slot while it produces.
             return await asyncio.gather(*(client.post("/v1/produce", data=BEAT) for _ in "ab"))

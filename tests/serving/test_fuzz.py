@@ -23,6 +23,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from producer.serving.browser_guard import HostPolicy
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -40,6 +42,8 @@ LIMITS = {
     "max_inflight": 1000,
     "request_timeout_s": 120,
 }
+# schemathesis and TestClient send `Host: testserver`; browser_guard refuses names it was not told.
+_FUZZ_HOSTS = HostPolicy.build(extra=["testserver"])
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +59,7 @@ def fuzz_api(local_backend, tmp_path_factory):
         limits=LIMITS,
         store={"dir": str(tmp_path_factory.mktemp("fuzz-results"))},
     )
-    app = create_api(local_backend, args)
+    app = create_api(local_backend, args, hosts=_FUZZ_HOSTS)
     with TestClient(app) as client:
         made = client.post("/v1/produce", data={"prompt": "trap", "duration": 0.5, "candidates": 1})
     assert made.status_code == 200, made.text
@@ -67,7 +71,7 @@ def _spec_only_api():
     from producer.serving.api import create_api
     from producer.serving.config import ServeArgs
 
-    return create_api(backend=None, args=ServeArgs(), store=object())
+    return create_api(backend=None, args=ServeArgs(), store=object(), hosts=_FUZZ_HOSTS)
 
 
 # Loaded at import (schemathesis' lazy `from_fixture` does not run on pytest 9); every call goes
