@@ -19,6 +19,8 @@ The ranges and why:
     stems            1..16             more stems than any plan has roles, with room to spare
     seed             0..2**32-1        what numpy's and torch's generators both take
     temperature      0 < t <= 10       sampling temperature of the script writer
+    port             1..65535          a TCP port (`serve --port`)
+    CPUs             0 < n <= 1024     CPUs a local Ray may use (`serve --num-cpus`)
 
 Non-finite numbers ("nan", "inf") are refused everywhere. These functions are light (no numpy,
 no torch) because they run on every start of the command; the constants they mirror from heavy
@@ -41,7 +43,9 @@ __all__ = [
     "TARGET_LUFS",
     "candidates",
     "count",
+    "cpus",
     "duration_s",
+    "port",
     "positive_float",
     "sample_rate",
     "seed",
@@ -64,6 +68,10 @@ STEMS = (1, 16)
 SEEDS = (0, 2**32 - 1)
 #: Largest sampling temperature.
 MAX_TEMPERATURE = 10.0
+#: TCP ports.
+PORTS = (1, 65535)
+#: Most CPUs a local Ray is told it may use (Ray accepts fractions: 0.5 is half a core).
+MAX_CPUS = 1024.0
 
 
 def _number(text: str, what: str) -> float:
@@ -161,4 +169,21 @@ def positive_float(text: str) -> float:
     value = _number(text, "the value")
     if value <= 0:
         raise argparse.ArgumentTypeError(f"the value must be above 0, got {value:g}")
+    return value
+
+
+def port(text: str) -> int:
+    """A TCP port, 1..65535."""
+    value = _integer(text, "the port")
+    _in_range(value, PORTS, "the port")
+    return value
+
+
+def cpus(text: str) -> float:
+    """A number of CPUs for a local Ray, above 0 and at most 1024."""
+    value = _number(text, "the number of CPUs")
+    if not 0.0 < value <= MAX_CPUS:
+        raise argparse.ArgumentTypeError(
+            f"the number of CPUs must be above 0 and at most {MAX_CPUS:g}, got {value:g}"
+        )
     return value

@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from producer import cli_options as opt
+
 DEFAULT_CONFIG = "serve_configs/local.yaml"
 
 
@@ -100,7 +102,9 @@ def add_serve_command(sub) -> None:
         "--config", default=DEFAULT_CONFIG, help=f"a Serve config file (default {DEFAULT_CONFIG})"
     )
     p.add_argument("--host", help="address to listen on (default: the config's, 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port to listen on (default: the config's, 8000)")
+    p.add_argument(
+        "--port", type=opt.port, help="port to listen on, 1..65535 (default: the config's, 8000)"
+    )
     p.add_argument(
         "--allow-host",
         action="append",
@@ -112,6 +116,6 @@ def add_serve_command(sub) -> None:
     p.add_argument("--checkpoint", help="a trained model folder (default: the packaged model)")
     p.add_argument("--store-dir", help="folder for results (default: the config's)")
     p.add_argument(
-        "--num-cpus", type=float, help="CPUs the local Ray may use (default: all of them)"
+        "--num-cpus", type=opt.cpus, help="CPUs the local Ray may use (default: all of them)"
     )
     p.set_defaults(func=_cmd_serve)

@@ -342,6 +342,10 @@ def test_render_options_are_range_checked_before_any_work(tmp_path, args, words)
         (["synth-data", "--out", "d", "--duration", "inf"], ["--duration", "finite"]),
         (["faust-train", "--data-dir", "d", "--epochs", "0"], ["--epochs"]),
         (["faust-train", "--data-dir", "d", "--lr", "-1"], ["--lr"]),
+        (["serve", "--port", "0"], ["--port", "1..65535"]),
+        (["serve", "--port", "70000"], ["--port"]),
+        (["serve", "--num-cpus", "0"], ["--num-cpus", "above 0"]),
+        (["serve", "--num-cpus", "inf"], ["--num-cpus", "finite"]),
     ],
 )
 def test_numeric_options_of_every_command_are_range_checked(tmp_path, args, words):
