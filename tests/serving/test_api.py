@@ -156,6 +156,31 @@ def test_hostile_scripts_get_the_validators_own_message(made, script):
     assert error["detail"]["line"] == expected.value.line
 
 
+_ECHOES = " : ".join(["ef.echo(10, 10, 0.95)"] * 200)
+_REVERBS = " : ".join([f"re.mono_freeverb(0.5, 0.5, 0.2, {20 + k})" for k in range(20)])
+
+
+@pytest.mark.parametrize(
+    ("chain", "words"),
+    [(_ECHOES, "delay lines need 1600 MB"), (_REVERBS, "to compile")],
+    ids=["200-echoes", "20-reverbs"],
+)
+def test_scripts_over_the_resource_budget_are_422_before_any_compile(made, chain, words):
+    # The memory and compile-time bombs, on this production's own stems: the first
+    # stem's chain is prefixed with them, so only the budget can refuse the script.
+    client, body = made
+    roles = [s["role"] for s in body["stems"]]
+    first = f"{roles[0]}_process = "
+    assert first in body["script"]
+    script = body["script"].replace(first, first + chain + " : ", 1)
+    with pytest.raises(FaustValidationError) as expected:
+        validate(script, n_stems=len(roles), roles=roles, sample_rate=SR)
+    assert words in str(expected.value)
+    response = client.post("/v1/render", json={"result_id": body["id"], "script": script})
+    error = assert_error(response, 422, "FaustValidationError")
+    assert error["error"]["message"] == str(expected.value)
+
+
 def test_a_script_for_other_stems_is_refused(made):
     client, body = made
     script = (made[1]["script"]).replace("drums_process", "vocals_process")
