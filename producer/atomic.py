@@ -18,6 +18,7 @@ import shutil
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from glob import escape as glob_escape
 from pathlib import Path
 
 from producer.errors import OutputError
@@ -89,7 +90,8 @@ def replace_together(targets: Sequence[str | Path]) -> Iterator[Path]:
 
     The targets must share one folder: renames within one folder never copy. A process killed
     during the final renames (microseconds) can leave part of each set; the hidden folders it
-    leaves (`.<name>.<hex>.tmp`/`.old`) hold the rest.
+    leaves (`.<name>.<pid>-<hex>.tmp`/`.old`) hold the rest. A process killed while writing the
+    set leaves its `.tmp` folder: the next call for the same targets removes it (`_sweep_stale`).
     """
     paths = [Path(t) for t in targets]
     if not paths:
@@ -97,7 +99,8 @@ def replace_together(targets: Sequence[str | Path]) -> Iterator[Path]:
     folder = paths[0].parent
     assert all(p.parent == folder for p in paths), "targets must share one folder"
     created = make_parents(folder)
-    token = uuid.uuid4().hex
+    _sweep_stale(folder, paths[0].name)
+    token = f"{os.getpid()}-{uuid.uuid4().hex}"
     stage = folder / f".{paths[0].name}.{token}.tmp"
     backup = folder / f".{paths[0].name}.{token}.old"
     try:
@@ -111,6 +114,33 @@ def replace_together(targets: Sequence[str | Path]) -> Iterator[Path]:
         _remove_parents(created)
         raise
     shutil.rmtree(backup, ignore_errors=True)  # the old set, now replaced
+
+
+def _sweep_stale(folder: Path, name: str) -> None:
+    """Remove the staging folders of `name` left by processes that died (killed mid-write).
+
+    Only `.tmp` folders (a set never swapped in: nothing in them was ever the user's) that this
+    user owns and whose writer's pid is gone; never `.old` ones, which may hold a previous set.
+    """
+    for stage in folder.glob(f".{glob_escape(name)}.*-*.tmp"):
+        pid = stage.name[len(name) + 2 :].split("-", 1)[0]
+        try:
+            if not pid.isdigit() or _alive(int(pid)) or stage.lstat().st_uid != os.getuid():
+                continue
+        except OSError:
+            continue
+        if stage.is_dir() and not stage.is_symlink():
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 def _swap_in(paths: list[Path], stage: Path, backup: Path) -> None:
