@@ -40,16 +40,22 @@ def _cmd_render(args: argparse.Namespace) -> int:
     from producer.audio.io import SAVE_FORMATS, save_audio
     from producer.audio.loudness import true_peak_dbtp
     from producer.audio.stems import load_stems
+    from producer.faust.compile_guard import check_compiles
     from producer.faust.render import render_checked
+    from producer.faust.validate import validate
     from producer.user_files import check_output_path, read_script_file
 
     # The output first: a folder or a missing parent there used to fail after the render.
     check_output_path(args.output, suffixes=tuple(SAVE_FORMATS))
     script = read_script_file(args.faust)
     stems = load_stems(args.stems, sample_rate=args.sample_rate)
+    validated = validate(script, len(stems), list(stems), args.sample_rate)
+    # A person's script: compiled first in a child that is stopped past its time limit, since
+    # an in-process compile cannot be interrupted (faust/compile_guard.py).
+    check_compiles(validated, args.sample_rate)
     target = None if args.no_master else args.target_lufs
     # Checked even with --no-master: a silent or DC-only file is never written.
-    rendered = render_checked(script, stems, args.sample_rate, target_lufs=target)
+    rendered = render_checked(validated, stems, args.sample_rate, target_lufs=target)
     audio = rendered.audio
     save_audio(args.output, audio, args.sample_rate)
     peak = true_peak_dbtp(audio, args.sample_rate)

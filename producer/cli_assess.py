@@ -112,6 +112,7 @@ def _critique(args: argparse.Namespace) -> int:
     from producer.audio.io import load_audio
     from producer.audio.stems import stem_files
     from producer.errors import FaustValidationError, ProducerError
+    from producer.faust.compile_guard import check_compiles
     from producer.faust.validate import validate
     from producer.mixing.critic import critique
     from producer.mixing.descriptors import apply_descriptors
@@ -124,9 +125,10 @@ def _critique(args: argparse.Namespace) -> int:
         raise ProducerError(f"{folder}: no such folder (--stems takes a folder of <role>.wav)")
     script = read_script_file(args.script)
     try:
-        roles = validate(script, sample_rate=args.sample_rate).stem_roles
+        validated = validate(script, sample_rate=args.sample_rate)
     except FaustValidationError as err:
         raise FaustValidationError(f"{args.script}: {err}") from None
+    roles = validated.stem_roles
     files = stem_files([folder])  # AudioInputError when the folder has no audio files
     missing = [r for r in roles if r not in files]
     if missing:
@@ -154,6 +156,9 @@ def _critique(args: argparse.Namespace) -> int:
     lufs = production.get("target_lufs", targets.master_lufs)
 
     stems = {r: load_audio(files[r], sample_rate=args.sample_rate) for r in roles}
+    # A person's script: compiled first in a child that is stopped past its time limit, since
+    # an in-process compile cannot be interrupted (faust/compile_guard.py).
+    check_compiles(validated, args.sample_rate)
     rendered = render_with_solos(script, stems, args.sample_rate, target_lufs=lufs)
     verdict = critique(
         stems, rendered.solos, rendered.master, args.sample_rate, targets, script=script

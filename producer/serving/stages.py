@@ -197,11 +197,28 @@ class RenderStage:
         return self.producer.render_and_score(written, stems, plan, prompt, pool=self._pool)
 
     def render_script(
-        self, script: str, stems: Mapping[str, np.ndarray], plan: ProductionPlan, prompt: str
+        self,
+        script: str,
+        stems: Mapping[str, np.ndarray],
+        plan: ProductionPlan,
+        prompt: str,
+        *,
+        compile_guard: bool = True,
     ) -> Selection:
-        """One person's script over stored stems (arrays): validated, rendered, critiqued (a
-        script that does not mix stem by stem gets no verdict), scored."""
+        """One person's script over stored stems (arrays): validated, compiled first in a child
+        process with a time limit (`compile_guard=False` skips that, for tests and benchmarks),
+        rendered, critiqued (a script that does not mix stem by stem gets no verdict), scored.
+
+        A compile past the limit is a `FaustCompileError` (HTTP 422), and the child is killed:
+        a compile in this replica could not be stopped. `render_and_score` needs no guard: the
+        model's scripts are grammar-constrained and compile in at most ~2.4 s (measured).
+        """
         sr = self.producer.sample_rate
+        if compile_guard:
+            from producer.faust.compile_guard import check_compiles
+            from producer.faust.validate import validate
+
+            check_compiles(validate(script, len(stems), list(stems), sr), sr)
         as_stems = {role: Stem(role, audio, sr, plan.bpm) for role, audio in stems.items()}
         selection = self.producer.render_and_score(
             [(script, None)], as_stems, plan, prompt, pool=self._pool, teacher=False
