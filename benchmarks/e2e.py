@@ -8,7 +8,9 @@ different seed per round, and records every stage's time. Reported: the median p
 median total, and the real-time factor (seconds of music per second of wall time; target for
 issue 5: at least 5× for a 30 s beat).
 
-Side by side in the same run, the candidate-writing stage's peer: the same candidates decoded
+Side by side in the same run, the pipeline without the mixing teacher (`Producer(mix_teacher=
+False)`, the same model and seed, alternating with the full pipeline): what the teacher's extra
+candidate costs. And the candidate-writing stage's peer: the same candidates decoded
 one after another (`constrained_generate` per seed, the path before batching) against the
 batched decoder the pipeline uses (`constrained_generate_batch`); rows alternate so drift hits
 both alike.
@@ -69,10 +71,14 @@ def main() -> None:
     producer = Producer()
     load_s = time.perf_counter() - t
 
+    plain = Producer(model=producer.model, mix_teacher=False)
     stages: dict[str, list[float]] = {}
-    totals, batched, sequential = [], [], []
+    totals, plain_totals, batched, sequential = [], [], [], []
     for r in range(args.rounds + 1):  # round 0 warms caches (grammar, Faust programs), dropped
         result = producer.produce(
+            args.prompt, duration=args.duration, seed=r, candidates=args.candidates
+        )
+        without = plain.produce(
             args.prompt, duration=args.duration, seed=r, candidates=args.candidates
         )
         t0 = time.perf_counter()
@@ -85,6 +91,7 @@ def main() -> None:
         for stage, seconds in result.timings.items():
             stages.setdefault(stage, []).append(seconds)
         totals.append(result.timings["total"])
+        plain_totals.append(without.timings["total"])
         sequential.append(t1 - t0)
         batched.append(t2 - t1)
 
@@ -99,6 +106,11 @@ def main() -> None:
         "stage_median_s": {k: round(v, 3) for k, v in med.items()},
         "total_median_s": round(total, 3),
         "realtime_factor": round(args.duration / total, 2),
+        "without_teacher_total_median_s": round(statistics.median(plain_totals), 3),
+        "without_teacher_realtime_factor": round(
+            args.duration / statistics.median(plain_totals), 2
+        ),
+        "kept_source_last_round": next(c.source for c in result.candidates if c.chosen),
         "write_batched_median_s": round(statistics.median(batched), 3),
         "write_sequential_median_s": round(statistics.median(sequential), 3),
         "write_speedup": round(statistics.median(sequential) / statistics.median(batched), 2),
