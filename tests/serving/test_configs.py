@@ -66,6 +66,16 @@ def test_cluster_puts_the_writer_and_separator_on_gpus_and_autoscales_the_stages
         assert scaling["min_replicas"] >= 1 and scaling["max_replicas"] > scaling["min_replicas"]
 
 
+def test_cluster_ingress_answers_the_load_balancers_name_and_ips_only():
+    from producer.serving.browser_guard import HostPolicy
+
+    app = load_config(CONFIGS[0].parent / "cluster.yaml").applications[0]
+    policy = HostPolicy.from_env(app.runtime_env["env_vars"])
+    assert policy.allows("producer.example.com")
+    assert policy.allows("10.0.3.7:8000")  # a node's IP, as health checks send it
+    assert not policy.allows("evil.example")
+
+
 def test_overrides_replace_the_address_model_and_store(tmp_path):
     path = Path(__file__).parents[2] / "serve_configs" / "local.yaml"
     config = load_config(path, host="0.0.0.0", port=8123, checkpoint="runs/a", store_dir="res")
