@@ -152,6 +152,7 @@ def train(job: TrainJobConfig, *, address: str | None = None) -> TrainReport:
             "needs at least one song"
         )
     config = loop_config(job, rows)
+    _say(describe_job(job, rows))
 
     started = _init_ray(job, address)
     try:
@@ -198,6 +199,30 @@ def train(job: TrainJobConfig, *, address: str | None = None) -> TrainReport:
         seconds=time.perf_counter() - start,
         metrics=metrics,
         history=history,
+    )
+
+
+def describe_job(job: TrainJobConfig, rows: int) -> str:
+    """The job's first log line: what runs where, so a log says how it was trained.
+
+    e.g. `training 600 songs, 2 epochs: 2 CPU workers (gloo, 1 CPU each), DeepSpeed ZeRO-2,
+    float32, no offload, model default, runs in ./runs/producer`
+    """
+    ds = job.deepspeed
+    device = "GPU workers (NCCL" if job.use_gpu else "CPU workers (gloo"
+    resources = ", ".join(f"{v:g} {k}" for k, v in sorted(job.resources_per_worker.items()))
+    offload = [
+        name
+        for name, on in (("optimizer", ds.offload_optimizer), ("parameters", ds.offload_param))
+        if on
+    ]
+    storage = f"{job.resolved_storage_path().rstrip('/')}/{job.run_name}"
+    return (
+        f"training {rows} songs, {job.epochs} epochs: {job.num_workers} {device}, "
+        f"{resources or 'default resources'} each), DeepSpeed ZeRO-{ds.zero_stage}, "
+        f"{'bf16 autocast' if ds.bf16 else 'float32'}, "
+        f"{'offload ' + ' and '.join(offload) + ' to CPU' if offload else 'no offload'}, "
+        f"model {job.model}{' + LoRA' if job.lora.enabled else ''}, runs in {storage}"
     )
 
 

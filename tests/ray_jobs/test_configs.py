@@ -68,6 +68,18 @@ def test_gpu_cluster_shape():
     assert t.resolved_storage_path().startswith("s3://")
 
 
+def test_the_train_jobs_first_log_line_says_how_it_runs():
+    from ray_jobs.train import describe_job
+
+    local = describe_job(load_config(ROOT / "ray_jobs/configs/local-cpu.yaml").train, 600)
+    assert local.startswith("training 600 songs")
+    assert "2 CPU workers (gloo" in local and "ZeRO-2" in local and "float32" in local
+    assert "no offload" in local and str(Path("runs").resolve()) in local
+    big = describe_job(load_config(ROOT / "ray_jobs/configs/mistral-7b-zero3.yaml").train, 10)
+    assert "8 GPU workers (NCCL" in big and "ZeRO-3" in big and "bf16 autocast" in big
+    assert "offload optimizer and parameters to CPU" in big and "+ LoRA" in big
+
+
 def test_mistral_zero3_shape():
     t = load_config(ROOT / "ray_jobs/configs/mistral-7b-zero3.yaml").train
     assert t.decoder_model_name == "mistralai/Mistral-7B-v0.1"
