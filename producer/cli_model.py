@@ -134,12 +134,61 @@ def _run_training(args: argparse.Namespace, tasks: tuple[str, ...], model) -> in
     return 0
 
 
+# `producer train --config`: the one-process flags that map onto the job config's keys ...
+_CONFIG_KEYS = {
+    "epochs": "train.epochs",
+    "batch_size": "train.batch_size",
+    "lr": "train.lr",
+    "seed": "train.seed",
+    "init": "train.init",
+    "text_model": "train.text_model_name",
+    "decoder_model": "train.decoder_model_name",
+    "preset": "train.model",
+}
+# ... and those that do not (refused rather than silently dropped, as they once were).
+_NOT_WITH_CONFIG = {
+    "data_dir": "the job reads train.data, the preprocess job's Parquet shards",
+    "checkpoint": "checkpoints go under train.storage_path/train.run_name",
+    "resume": "a job resumes from its run folder by itself",
+    "device": "the job config decides: train.use_gpu, train.resources_per_worker",
+    "eval_dir": "the Ray job does not evaluate; its export is a model folder to test",
+    "eval_scripts": "the Ray job does not evaluate",
+    "quiet": "the job logs through Ray",
+}
+# The train parser's real defaults; its flags default to None so that a given one is seen.
+_TRAIN_DEFAULTS: dict[str, object] = {}
+
+
+def config_overrides(args: argparse.Namespace) -> list[str]:
+    """`key=value` overrides for the job config from the flags given beside `--config`, then
+    `--set` (last wins); ProducerError naming a flag that has no place in a job config."""
+    from producer.errors import ProducerError
+
+    refused = [
+        f"--{dest.replace('_', '-')} ({why})"
+        for dest, why in _NOT_WITH_CONFIG.items()
+        if getattr(args, dest, None) is not None
+    ]
+    if refused:
+        raise ProducerError(f"with --config, {'; '.join(refused)}: leave it out")
+    mapped = [
+        f"{key}={getattr(args, dest)}"
+        for dest, key in _CONFIG_KEYS.items()
+        if getattr(args, dest, None) is not None
+    ]
+    return [*mapped, *args.set]
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     if args.config:  # the distributed job: Ray Train + DeepSpeed, configured by the YAML
         from ray_jobs.train import describe, train_from_config
 
-        print(describe(train_from_config(args.config, args.set, address=args.address)))
+        overrides = config_overrides(args)
+        print(describe(train_from_config(args.config, overrides, address=args.address)))
         return 0
+    for dest, default in _TRAIN_DEFAULTS.items():
+        if getattr(args, dest) is None:
+            setattr(args, dest, default)
     if not args.data_dir or not args.checkpoint:
         from producer.errors import ProducerError
 
@@ -249,7 +298,9 @@ def add_model_commands(sub) -> None:
     train.add_argument(
         "--config",
         help="train with Ray Train + DeepSpeed from a job config (ray_jobs/configs/*.yaml) on "
-        "the Parquet shards of `producer preprocess`; the other flags are then ignored",
+        "the Parquet shards of `producer preprocess`; --epochs, --batch-size, --lr, --seed, "
+        "--init, --preset, --text-model and --decoder-model then override its train section, "
+        "and flags with no place in it are refused",
     )
     train.add_argument(
         "--set",
@@ -264,6 +315,9 @@ def add_model_commands(sub) -> None:
     train.add_argument("--text-model", help="text encoder: hub id in the cache or a folder")
     train.add_argument("--decoder-model", help="Faust decoder LM: hub id in the cache or folder")
     train.set_defaults(func=_cmd_train)
+    for dest in (*_CONFIG_KEYS, *_NOT_WITH_CONFIG):
+        _TRAIN_DEFAULTS[dest] = train.get_default(dest)
+    train.set_defaults(**dict.fromkeys(_TRAIN_DEFAULTS))
 
     ft = sub.add_parser("faust-train", help="train only the Faust writer (decoder + prefix)")
     _common_training_args(ft, checkpoint_default="runs/faust")

@@ -231,3 +231,24 @@ def _debug_config():
     from producer.models.config import preset
 
     return preset("debug")
+
+
+def test_cli_flags_beside_config_become_overrides_and_set_wins():
+    from producer.cli import build_parser
+    from producer.cli_model import config_overrides
+
+    argv = ["train", "--config", str(CONFIG), "--epochs", "3", "--lr", "0.01", "--init", "default"]
+    args = build_parser().parse_args([*argv, "--set", "train.epochs=5"])
+    overrides = config_overrides(args)
+    assert overrides == ["train.epochs=3", "train.lr=0.01", "train.init=default", "train.epochs=5"]
+    job = load_config(CONFIG, overrides).train
+    assert (job.epochs, job.lr, job.init) == (5, 0.01, "default")
+    # Flags not given stay out of the overrides: the config's own values hold.
+    assert config_overrides(build_parser().parse_args(["train", "--config", str(CONFIG)])) == []
+
+
+@pytest.mark.parametrize("flag", [["--device", "cuda"], ["--resume"], ["--data-dir", "songs"]])
+def test_cli_flags_with_no_place_in_a_job_config_are_refused_in_one_line(flag, capsys):
+    assert producer_main(["train", "--config", str(CONFIG), *flag]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and flag[0] in err and "--config" in err
