@@ -430,7 +430,10 @@ DESCRIPTORS: tuple[Descriptor, ...] = (
         name="clean",
         examples=_split("clean; polished; pristine; crystal clear; hi-fi"),
         patterns=_patterns(
-            r"\bclean(?:er)?\b(?![\s-]+(?:version|edit|lyrics|radio\s+edit))",
+            # Not a song's clean version, nor an instrument's clean tone ("clean guitar": an
+            # undistorted guitar says nothing about the mix's polish).
+            r"\bclean(?:er)?\b(?![\s-]+(?:version|edit|lyrics|radio\s+edit|"
+            r"(?:electric[\s-]+|bass[\s-]+)?(?:guitars?|bass(?:line)?|piano|keys|tones?)\b))",
             r"\b(?:polished|pristine|crystal[\s-]clear|hi[\s-]?fi|glossy|slick|"
             r"squeaky[\s-]clean)\b",
         ),

@@ -206,6 +206,8 @@ def test_specific_phrases_win_over_general_words(prompt: str, name: str):
         "background vocals",  # a part, not a level
         "export a stereo file",
         "clean version please",
+        "boom bap with a clean bass guitar",  # an undistorted instrument, not a polished mix
+        "clean electric guitar riff",
         "a rough mix",
         "808 mafia type beat",
         "",
