@@ -4,6 +4,9 @@ Each plays a style's patterns (`patterns/`) on Faust instruments (`instruments/`
 generators of one production share its chord progression, drawn from the seed alone, so bass,
 chords and melody agree whichever subset of roles is asked for; each role then draws its own
 part from a stream seeded by (seed, role), so adding a role never changes another role's part.
+
+This module only defines them; `registry.GENERATORS` names them ("drums", "808", "bass",
+"chords", "melody") and builds them.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from producer.generators.base import register
 from producer.generators.events import NoteEvent, Stem
 from producer.generators.instruments import render_drum_kit, render_events
 from producer.generators.patterns import (
@@ -93,29 +95,23 @@ class PatternGenerator:
         )
 
 
-def _drums(plan, spec, chords, bars, rng, instrument):
+def drums_part(plan, spec, chords, bars, rng, instrument):
+    """The style's drum pattern (chords and instrument unused: the kit is the instrument)."""
     return drum_pattern(plan.style, bars, rng, spec.params)
 
 
-def _bass(plan, spec, chords, bars, rng, instrument):
+def bass_part(plan, spec, chords, bars, rng, instrument):
+    """A bass line on the shared chords (the 808 and the bass generators both play it)."""
     return bassline(plan.style, chords, bars, rng, spec.params, instrument=instrument)
 
 
-def _chords(plan, spec, chords, bars, rng, instrument):
+def chords_part(plan, spec, chords, bars, rng, instrument):
+    """The shared chords voiced and rhythmed in the style."""
     return chord_part(plan.style, chords, bars, rng, spec.params, instrument=instrument)
 
 
-def _melody(plan, spec, chords, bars, rng, instrument):
+def melody_part(plan, spec, chords, bars, rng, instrument):
+    """A lead line in the plan's key over the shared chords."""
     return melody(
         plan.style, plan.key, plan.mode, chords, bars, rng, spec.params, instrument=instrument
     )
-
-
-register("drums")(lambda: PatternGenerator("drums", _drums, drums=True))
-register("808")(lambda: PatternGenerator("808", _bass, instrument="808"))
-register("bass")(lambda: PatternGenerator("bass", _bass, instrument="bass"))
-register("chords")(lambda: PatternGenerator("chords", _chords))
-register("melody")(lambda: PatternGenerator("melody", _melody))
-
-# Neural generators register themselves on import; their heavy imports are deferred.
-import producer.generators.musicgen  # noqa: E402, F401

@@ -26,7 +26,7 @@ on whole bars of the plan's tempo with a raised-cosine crossfade (`fit_to_length
 `round(duration * sample_rate)` samples, and peak-normalised to `peak_dbfs`.
 
 transformers and torch are imported inside the functions that need them: importing this module
-(and so registering "musicgen") stays cheap.
+(which the generator registry does, to name "musicgen") stays cheap.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ import numpy as np
 import soxr
 
 from producer.errors import ModelNotFoundError, ProducerError
-from producer.generators.base import register
 from producer.generators.events import Stem
 from producer.plan import ProductionPlan, StemSpec
 
@@ -93,8 +92,9 @@ class MusicGenConfig:
     def from_env(cls) -> MusicGenConfig:
         """Defaults, with PRODUCER_MUSICGEN_MODEL / _DEVICE / _DTYPE applied when set.
 
-        The registry builds generators with no arguments; the environment is how a deployment
-        (a Serve replica with a GPU, a laptop with a local checkpoint) chooses the model.
+        Read only at the outermost edge (`GeneratorSettings.from_env`, which `get_generator`
+        uses when given no settings): the environment is how a deployment that passes no
+        settings (a Serve replica with a GPU, a laptop with a local checkpoint) picks the model.
         """
         env = {
             "model": os.environ.get("PRODUCER_MUSICGEN_MODEL"),
@@ -482,14 +482,15 @@ def melody_chroma(
 # --------------------------------------------------------------------------------------------
 
 
-@register("musicgen")
 class MusicGenGenerator:
     """Stems from a MusicGen model, conditioned on the plan's text (and a melody if given)."""
 
     name = "musicgen"
 
     def __init__(self, config: MusicGenConfig | None = None):
-        self.config = config if config is not None else MusicGenConfig.from_env()
+        # Plain defaults, never the environment: settings come from the caller (the registry
+        # passes GeneratorSettings.musicgen), so one process can hold differently set up ones.
+        self.config = config if config is not None else MusicGenConfig()
 
     def load(self, model: str | None = None) -> LoadedMusicGen:
         cfg = self.config
