@@ -116,3 +116,15 @@ def test_seeds_vary_and_repeat(productions, style):
     again = generate_stems(plan_for(style), seed=0, sample_rate=SR)
     for role in ROLES:
         assert np.array_equal(again[role].audio, a[role].audio), role
+
+
+@pytest.mark.parametrize("sample_rate", [16000, 22050])
+def test_every_style_renders_finite_stems_at_low_sample_rates(sample_rate):
+    # The hats' 10.5 kHz band-pass and 13 kHz low-pass sit above Nyquist here; unclamped they
+    # blew up to NaN at 22.05 and 16 kHz (every style's drums).
+    for style in STYLES:
+        stems = generate_stems(plan_for(style), duration=2.0, seed=0, sample_rate=sample_rate)
+        for role, stem in stems.items():
+            assert stem.audio.shape[-1] == 2 * sample_rate, (style, role)
+            assert np.isfinite(stem.audio).all(), (style, role)
+            assert np.abs(stem.audio).max() > 1e-3, (style, role)  # not silenced instead

@@ -60,6 +60,9 @@ class UnknownInstrumentError(ProducerError, ValueError):
 #   sat      drive d into softsat, normalised so that sat(d, ±1) = ±1.
 #   safe     identity below 0.8, a softsat knee above: the output never exceeds 1.0.
 #   metal    the six detuned square waves of the TR-808 cymbal/hat circuit.
+#   hz       a filter frequency kept under 0.45 × the sample rate: a hat's 10.5 kHz band-pass
+#            or a 13 kHz low-pass is above Nyquist at 22.05 or 16 kHz, where the filters'
+#            tan() prewarp turns negative and they blow up to NaN. Identity at 44.1/48 kHz.
 PRELUDE = """import("stdfaust.lib");
 TSIZE = 65536;
 sine(ph) = rdtable(TSIZE, os.sinwaveform(TSIZE), int(ma.frac(ph) * TSIZE) & (TSIZE - 1));
@@ -82,6 +85,7 @@ metal(s) = (square(205.3 * s) + square(304.4 * s) + square(369.6 * s) + square(5
 mono2 = _ <: _, _;
 width(w) = _, _ <: (+ : *(0.5)), (- : *(0.5 * w)) <: +, -;
 balance(p) = *(min(1.0, 1.0 - p)), *(min(1.0, 1.0 + p));
+hz(f) = min(f, 0.45 * ma.SR);
 """
 
 # Kick: a sine swept from ~200 Hz down to 48 Hz in ~60 ms (phase reset per hit), driven
@@ -92,7 +96,7 @@ with {
     v = held(hit > 0, hit);
     f = 48.0 * pow(2.0, 1.6 * decay(0.13, t) + 0.6 * decay(0.025, t));
     body = sat(2.5, decay(0.6, hit) * sine(phaser(f, t))) * 0.9;
-    click = no.noises(8, 0) : fi.highpass(2, 1800.0) : *(0.3 * v * decay(0.014, t));
+    click = no.noises(8, 0) : fi.highpass(2, hz(1800.0)) : *(0.3 * v * decay(0.014, t));
 };
 """
 
@@ -106,7 +110,7 @@ with {
     bend = 1.0 + 0.4 * decay(0.05, t);
     tone = (sine(phaser(180.0 * bend, t)) + 0.5 * sine(phaser(330.0 * bend, t)))
         * decay(0.22, hit);
-    wires = no.noises(8, 1) : fi.highpass(2, 1400.0) : fi.lowpass(2, 9000.0);
+    wires = no.noises(8, 1) : fi.highpass(2, hz(1400.0)) : fi.lowpass(2, hz(9000.0));
     rattle = wires * (decay(0.32, hit) + 0.4 * v * decay(0.04, hit)) * 0.8;
 };
 """
@@ -119,8 +123,8 @@ with {
     burst(d) = decay(0.03, hit @ ms(d));
     env = burst(0) + 0.85 * burst(10) + 0.75 * burst(21) + 0.7 * decay(0.38, hit @ ms(31));
     src = no.noises(8, 2);
-    bp = src : fi.highpass(2, 600.0) : fi.resonbp(1250.0, 1.6, 1.0 / 1.6);
-    air = src : fi.highpass(2, 3500.0) : *(0.3);
+    bp = src : fi.highpass(2, hz(600.0)) : fi.resonbp(hz(1250.0), 1.6, 1.0 / 1.6);
+    air = src : fi.highpass(2, hz(3500.0)) : *(0.3);
 };
 """
 
@@ -129,34 +133,34 @@ with {
 # the `choke` input (closed hats in a kit) with a 2 ms fade so the choke does not click.
 HAT_CLOSED = """hat_closed_voice(hit) = src * decay(0.05 + 0.05 * held(hit > 0, hit), hit)
 with {
-    src = (metal(1.0) * 0.6 + no.noises(8, 3) * 0.5) : fi.highpass(2, 7000.0)
-        : fi.resonbp(10500.0, 1.1, 1.0);
+    src = (metal(1.0) * 0.6 + no.noises(8, 3) * 0.5) : fi.highpass(2, hz(7000.0))
+        : fi.resonbp(hz(10500.0), 1.1, 1.0);
 };
 """
 
 HAT_OPEN = """hat_open_voice(hit, choke) = src * env
 with {
     env = hit : (max ~ *(k60(0.65) * (1 - (choke > 0)))) : smoothed(0.002);
-    src = (metal(1.0) * 0.6 + no.noises(8, 3) * 0.5) : fi.highpass(2, 6500.0)
-        : fi.resonbp(9500.0, 1.0, 1.0);
+    src = (metal(1.0) * 0.6 + no.noises(8, 3) * 0.5) : fi.highpass(2, hz(6500.0))
+        : fi.resonbp(hz(9500.0), 1.0, 1.0);
 };
 """
 
 # Crash: a second, higher "metal" set with more noise, long 2.2 s decay.
 CRASH = """crash_voice(hit) = src * (decay(2.2, hit) : smoothed(0.0005))
 with {
-    src = (metal(1.43) * 0.45 + no.noises(8, 4) * 0.7) : fi.highpass(2, 4000.0)
-        : fi.lowpass(2, 13000.0);
+    src = (metal(1.43) * 0.45 + no.noises(8, 4) * 0.7) : fi.highpass(2, hz(4000.0))
+        : fi.lowpass(2, hz(13000.0));
 };
 """
 
 # Rim: the 808 rimshot's two resonators (455 Hz, 1.67 kHz) rung briefly plus a noise
 # click, high-passed and gently driven.
-RIM = """rim_voice(hit) = sat(1.5, ring + click) : fi.highpass(2, 300.0)
+RIM = """rim_voice(hit) = sat(1.5, ring + click) : fi.highpass(2, hz(300.0))
 with {
     t = hit > 0;
     ring = (0.8 * sine(phaser(455.0, t)) + 0.6 * sine(phaser(1667.0, t))) * decay(0.07, hit);
-    click = no.noises(8, 5) : fi.highpass(2, 2500.0) : *(0.6 * decay(0.01, hit));
+    click = no.noises(8, 5) : fi.highpass(2, hz(2500.0)) : *(0.6 * decay(0.01, hit));
 };
 """
 
@@ -168,7 +172,7 @@ with {
     f = 210.0 * (1.0 + 0.3 * decay(0.06, t));
     body = (sine(phaser(f, t)) * decay(0.38, hit) + 0.3 * sine(phaser(1.58 * f, t))
         * decay(0.15, hit)) * 0.8;
-    slap = no.noises(8, 6) : fi.resonbp(2600.0, 1.5, 0.5) : *(decay(0.02, hit));
+    slap = no.noises(8, 6) : fi.resonbp(hz(2600.0), 1.5, 0.5) : *(decay(0.02, hit));
 };
 """
 
@@ -184,7 +188,7 @@ with {
     knock = pow(2.0, decay(0.05, t));
     amp = decay(4.0, t * v) : smoothed(0.0015);
     body = sine(os.lf_sawpos(notefreq(note) * knock)) * amp * lag(0.0005, 0.035, note > 1.0);
-    click = no.noises(8, 7) : fi.lowpass(2, 3000.0) : *(0.12 * v * decay(0.008, t));
+    click = no.noises(8, 7) : fi.lowpass(2, hz(3000.0)) : *(0.12 * v * decay(0.008, t));
 };
 """
 
@@ -197,7 +201,7 @@ with {
     v = notevel(note);
     f = notefreq(note) : log : smoothed(0.01) : exp;
     fc = min(16000.0, f * 1.5 + 250.0 + (700.0 + 2600.0 * v) * decay(0.45, t));
-    saw = os.sawtooth(f) : fi.svf.lp(fc, 1.3);
+    saw = os.sawtooth(f) : fi.svf.lp(hz(fc), 1.3);
     sub = sine(os.lf_sawpos(f));
     amp = (0.6 + 0.4 * decay(0.6, t)) * v * lag(0.002, 0.04, note > 1.0);
 };
@@ -235,7 +239,7 @@ with {
     s2 = os.sawtooth(freq * 1.0063 * drift(0.23));
     c = 0.55 * os.sawtooth(freq) + 0.35 * sine(os.lf_sawpos(0.5 * freq));
 };
-pad_post = par(i, 2, fi.lowpass(4, 2000.0) : fi.highpass(1, 80.0));
+pad_post = par(i, 2, fi.lowpass(4, hz(2000.0)) : fi.highpass(1, hz(80.0)));
 """
 
 # Bell: FM with an inharmonic 3.5 ratio modulator whose index dies in ~0.9 s (a clangy
@@ -256,7 +260,7 @@ with {
 
 # Pluck: saw plus a sine an octave down through a state-variable low-pass whose cutoff
 # snaps open on the note and closes in ~0.35 s (velocity: brightness); 1.1 s decay.
-PLUCK = """pluck_voice(note) = src : fi.svf.lp(fc, 0.9) : *(amp)
+PLUCK = """pluck_voice(note) = src : fi.svf.lp(hz(fc), 0.9) : *(amp)
 with {
     t = noteon(note);
     v = notevel(note);
@@ -278,7 +282,7 @@ with {
     f = f0 * (1.0 + 0.018 * depth * os.osc(5.5));
     ph = os.lf_sawpos(f);
     tri = 1.0 - 4.0 * abs(ph - 0.5);
-    tone = 0.8 * sine(ph) + 0.3 * tri + 0.06 * os.sawtooth(f) : fi.lowpass(1, 4000.0);
+    tone = 0.8 * sine(ph) + 0.3 * tri + 0.06 * os.sawtooth(f) : fi.lowpass(1, hz(4000.0));
 };
 """
 
