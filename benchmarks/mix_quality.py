@@ -161,6 +161,7 @@ def main() -> None:
     learned, critic_scores, spreads = [], [], []
     fault_hits: Counter = Counter()
     fault_total: Counter = Counter()
+    fault_critic: Counter = Counter()  # the critic too scores the fault below the clean mix
     started = time.perf_counter()
     for n, (style, prompt) in enumerate(prompts):
         seed = SEED0 + n
@@ -209,6 +210,7 @@ def main() -> None:
             critic_scores.append(v.score)
             fault_total[name] += 1
             fault_hits[name] += s < clean
+            fault_critic[name] += v.score < verdicts["kept"][-1].score
         print(
             f"[{n + 1}/{len(prompts)}] {style:8s} kept ({selection.chosen.source}) basics "
             f"{'pass' if verdicts['kept'][-1].passes_basics else 'FAIL'} "
@@ -239,9 +241,13 @@ def main() -> None:
     print(f"\nlearned score vs critic, Spearman over {len(learned)} mixes: {rho:.3f}")
     print(f"learned score spread across a production's candidates: mean "
           f"{statistics.mean(spreads):.3f}, median {statistics.median(spreads):.3f}")  # fmt: skip
-    print("\n| planted fault | learned score below the clean mix |\n|---|---|")
+    print(
+        "\n| planted fault | learned score below the clean mix | critic score below it |"
+        "\n|---|---|---|"
+    )
     for name in fault_total:
-        print(f"| {name} | {fault_hits[name]}/{fault_total[name]} |")
+        n = fault_total[name]
+        print(f"| {name} | {fault_hits[name]}/{n} | {fault_critic[name]}/{n} |")
     all_hits = sum(fault_hits.values()) / max(sum(fault_total.values()), 1)
     print(f"| all | {all_hits:.0%} |")
     report["learned"] = {
@@ -249,6 +255,7 @@ def main() -> None:
         "candidate_spread_mean": statistics.mean(spreads),
         "faults_scored_lower": {k: [fault_hits[k], fault_total[k]] for k in fault_total},
         "faults_scored_lower_share": all_hits,
+        "faults_critic_lower": {k: [fault_critic[k], fault_total[k]] for k in fault_total},
     }
 
     pairs = descriptor_pairs()[: args.pairs]

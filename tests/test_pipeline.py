@@ -14,6 +14,7 @@ from producer.audio.loudness import integrated_loudness, true_peak_dbtp
 from producer.errors import AudioInputError, ModelNotFoundError, ProducerError, RenderError
 from producer.faust.validate import validate
 from producer.pipeline import (
+    ASKED_PENALTY,
     BASIC_FAILURE_PENALTY,
     CRITIC_WEIGHT,
     FINDING_PENALTY,
@@ -87,7 +88,27 @@ def documented_total(c) -> float:
         - FINDING_PENALTY * len(c.findings)
         - CRITIC_WEIGHT * (1.0 - c.critic_score)
         - BASIC_FAILURE_PENALTY * failed_basics
+        - ASKED_PENALTY * sum(1 for k in c.verdict.checks if k.name == "asked_for" and not k.passed)
     )
+
+
+def test_a_mix_that_ignores_the_prompts_words_loses_unless_it_fails_fewer_basics():
+    from producer.mixing.verdict import Check, MixVerdict
+    from producer.pipeline import Candidate
+
+    def cand(score: float, asked_passed: bool, basic_passed: bool = True) -> Candidate:
+        checks = [
+            Check("asked_for", asked_passed, -3.0, 1.5, stem="bass", asked=3.0),
+            Check("balance", basic_passed, 0.0, (-6.0, 0.0), stem="bass", basic=True),
+        ]
+        verdict = MixVerdict(checks, {}, {}, {}, score=0.8, passes_basics=basic_passed)
+        return Candidate("", None, score, [], verdict=verdict)
+
+    # "heavy 808s" asked for the bass up: the mix that went there wins on a lower learned score.
+    assert cand(0.6, asked_passed=True).total > cand(0.95, asked_passed=False).total
+    assert cand(0.6, True).total - cand(0.6, False).total == pytest.approx(ASKED_PENALTY)
+    # But a failed basic costs more than a missed word.
+    assert cand(0.6, False).total > cand(0.6, True, basic_passed=False).total
 
 
 def test_result_json_carries_the_critics_verdict_and_the_descriptors(producer):
