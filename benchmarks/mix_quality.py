@@ -22,8 +22,9 @@ Reported: the share passing the critic's basics, the critic's median score, and 
 checks fail most. Then the learned score: its spread across a production's candidates, its
 Spearman correlation with the critic's score over every mix rendered (candidates, random,
 flat and planted faults), and for planted faults on the kept mix (bass high-passed at 400 Hz,
-chords 20 dB down, +9 dB at 3 kHz on every stem, the bass panned hard to one side) how often it
-scores the faulty mix below the clean one. Last, the descriptor pairs
+chords 20 dB down, +9 dB at 3 kHz on every stem, the bass panned hard to one side, the bass's
+low end made wide by delaying one side 10 ms) how often it scores the faulty mix below the
+clean one (and, for reference, how often the critic does). Last, the descriptor pairs
 (`producer.mixing.descriptors.descriptor_pairs`): both prompts of a pair mixed on the same stems,
 and whether the measured quantity of the kept mixes moves the right way by at least 1 LU / dB
 (kept, and kept of the model's scripts alone). Tonal bands are measured for both prompts
@@ -84,6 +85,13 @@ def planted_faults(script: str, roles) -> dict[str, str]:
         faults["bass high-passed at 400 Hz"] = _insert(script, "bass", "fi.highpass(2, 400)")
         faults["bass panned hard left"] = re.sub(
             r"^(bass_process = .*)sp\.panner\([^)]*\);", r"\1sp.panner(0);", script, flags=re.M
+        )
+        # A wide sub: one side of the bass 10 ms late, so its low end is out of phase.
+        faults["bass sub wide (10 ms on one side)"] = re.sub(
+            r"^(bass_process = .*)sp\.panner\(([^)]*)\);",
+            r"\1sp.panner(\2) : (_, de.delay(4096, 441));",
+            script,
+            flags=re.M,
         )
     if "harmony" in roles:
         faults["chords 20 dB down"] = _insert(script, "harmony", "*(0.1)")
