@@ -169,6 +169,68 @@ def test_healthz_answers_within_a_second_while_60_clients_stall(served):  # noqa
     assert any(" 408 " in a for a in answers), counts
 
 
+def _rss_mb(pid: int) -> float:
+    """Resident memory of `pid` in MB (0 when it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _renderers(root: int) -> list[int]:
+    """The Renderer replica processes of the `producer serve` started as `root`."""
+    found = []
+    for pid in _tree(root):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_text()
+        except OSError:
+            continue
+        if "Renderer" in cmdline and "ServeReplica" in cmdline:
+            found.append(pid)
+    return found
+
+
+@pytest.mark.slow
+@linux_only
+def test_memory_and_compile_bombs_are_refused_and_leave_the_renderer_as_it_was(served):  # noqa: F811
+    # The issue's bombs: 200 ten-second echoes (7.9 GB in the renderer) and 80 chained reverbs
+    # (76 s of compile that stalled the replica), on a production's own stems.
+    beat = {"prompt": "dark trap beat at 140 bpm", "duration": 3, "seed": 5, "candidates": 1}
+    made = requests.post(served.url + "v1/produce", data=beat, timeout=300)
+    assert made.status_code == 200, made.text
+    body = made.json()
+    renderers = _renderers(served.pid)
+    assert renderers, "no Renderer replica found"
+    before = {pid: _rss_mb(pid) for pid in renderers}
+    first = f"{body['stems'][0]['role']}_process = "
+    assert first in body["script"]
+    bombs = {
+        "memory": " : ".join(["ef.echo(10, 10, 0.95)"] * 200),
+        "compile": " : ".join([f"re.mono_freeverb(0.5, 0.5, 0.2, {20 + k})" for k in range(80)]),
+    }
+    for kind, chain in bombs.items():
+        script = body["script"].replace(first, first + chain + " : ", 1)
+        t = time.monotonic()
+        response = requests.post(
+            served.url + "v1/render", json={"result_id": body["id"], "script": script}, timeout=60
+        )
+        took = time.monotonic() - t
+        error = assert_json_error(response, 422, "FaustValidationError")
+        words = "delay lines need" if kind == "memory" else "to compile"
+        assert words in error["error"]["message"], error
+        assert took < 5.0, f"the {kind} bomb took {took:.1f} s to refuse"
+    t = time.monotonic()
+    health = requests.get(served.url + "healthz", timeout=10)
+    assert health.status_code == 200 and time.monotonic() - t <= HEALTH_WITHIN_S
+    after = {pid: _rss_mb(pid) for pid in renderers}
+    print(f"renderer RSS before/after the bombs (MB): {before} / {after}")
+    for pid in renderers:
+        assert after[pid] - before[pid] < 200, (before, after)  # the issue saw +7.5 GB
+
+
 @pytest.mark.slow
 def test_a_foreign_host_header_is_refused_with_json(served):  # noqa: F811
     port = _port(served.url)
