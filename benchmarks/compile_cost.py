@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import resource
 import subprocess
 import sys
 import time
@@ -136,17 +135,24 @@ def writer_script(n_stems: int) -> str:
     return HEADER + "".join(lines) + f"\nprocess = {stems} :> master_process;\n"
 
 
+def _peak_rss_kb() -> int:
+    """This process's peak RSS (VmHWM). Not getrusage: its ru_maxrss survives exec, so a child
+    reports the size of the process it was forked from when that was larger."""
+    with open("/proc/self/status") as f:
+        return int(next(ln for ln in f if ln.startswith("VmHWM:")).split()[1])
+
+
 def _child(codes: list[str], sample_rate: int) -> dict:
     """Compile `codes` one after another in this (fresh) process; seconds and peak RSS."""
     from producer.faust import engine
 
     engine.program_io(HEADER + "process = _;\n", sample_rate)  # start JUCE + libfaust first
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base = _peak_rss_kb()
     start = time.perf_counter()
     for code in codes:
         engine.program_io(code, sample_rate)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = _peak_rss_kb()
     return {"seconds": seconds, "rss_mb": peak / 1024, "rss_growth_mb": (peak - base) / 1024}
 
 
