@@ -14,16 +14,7 @@ import time
 from pathlib import Path
 
 from producer import cli_options as opt
-
-
-def load_model(checkpoint: str | None, device: str = "cpu"):
-    """The model of `--checkpoint` (a save_pretrained folder or a trainer checkpoint folder),
-    or the packaged default model."""
-    from producer.models.unified import UnifiedProducerModel
-
-    if checkpoint is not None and (Path(checkpoint) / "model" / "config.json").is_file():
-        checkpoint = str(Path(checkpoint) / "model")
-    return UnifiedProducerModel.from_pretrained(checkpoint, device=device)
+from producer.models.loading import load_model  # light: torch loads when a model does
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:

@@ -293,7 +293,7 @@ class Producer:
         model=None,
         mix_teacher: bool = True,
     ):
-        from producer.cli_model import load_model
+        from producer.models.loading import load_model
 
         self.device = device
         self.separator = separator

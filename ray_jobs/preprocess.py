@@ -72,6 +72,7 @@ import pyarrow.parquet as pq
 
 from producer.atomic import atomic_path
 from producer.errors import ProducerError
+from producer.ray_local import local_workers_use_this_python
 
 SHARDS = "shards"
 ERRORS = "errors.parquet"
@@ -424,21 +425,6 @@ def _init_ray() -> bool:
 
     init_ray(include_dashboard=False, log_to_driver=False, configure_logging=False)
     return True
-
-
-def local_workers_use_this_python() -> None:
-    """Stop Ray from starting every worker through `uv run` when the driver runs under it.
-
-    Ray (>= 2.47) turns a driver launched by `uv run` into a runtime_env whose workers each
-    run `uv run` again (a sync and, here, a bytecode compile per worker: measured ~60 s before
-    the first actor started on 2 cores). A local Ray's workers already run this interpreter,
-    from this environment, so the hook buys nothing. Call before `ray.init`; a cluster job's
-    runtime_env is set by `ray job submit`, not here.
-    """
-    os.environ["RAY_ENABLE_UV_RUN_RUNTIME_ENV"] = "0"  # read when ray is first imported
-    from ray._private import ray_constants  # already imported: flip the flag it read
-
-    ray_constants.RAY_ENABLE_UV_RUN_RUNTIME_ENV = False
 
 
 def preprocess(

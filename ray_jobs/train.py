@@ -241,7 +241,7 @@ def _init_ray(job: TrainJobConfig, address: str | None) -> bool:
     if address is not None:
         ray.init(address=address, configure_logging=False)
         return True
-    from ray_jobs.preprocess import local_workers_use_this_python
+    from producer.ray_local import local_workers_use_this_python
 
     local_workers_use_this_python()
     cpus = job.num_workers * max(1.0, job.resources_per_worker.get("CPU", 1.0)) + 1

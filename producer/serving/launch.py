@@ -144,7 +144,7 @@ def start(
     from ray.serve.config import gRPCOptions
 
     if not ray.is_initialized():
-        from ray_jobs.preprocess import local_workers_use_this_python
+        from producer.ray_local import local_workers_use_this_python
 
         local_workers_use_this_python()
         # On 127.0.0.1 only (unless RAY_ADDRESS or PRODUCER_RAY_HOST say otherwise): the HTTP
