@@ -146,14 +146,18 @@ def seed(text: str) -> int:
     return value
 
 
-def temperature(text: str) -> float:
-    """A sampling temperature, above 0 and at most 10."""
-    value = _number(text, "the temperature")
-    if not 0.0 < value <= MAX_TEMPERATURE:
+def _above_zero_at_most(text: str, what: str, most: float) -> float:
+    value = _number(text, what)
+    if not 0.0 < value <= most:
         raise argparse.ArgumentTypeError(
-            f"the temperature must be above 0 and at most {MAX_TEMPERATURE:g}, got {value:g}"
+            f"{what} must be above 0 and at most {most:g}, got {value:g}"
         )
     return value
+
+
+def temperature(text: str) -> float:
+    """A sampling temperature, above 0 and at most 10."""
+    return _above_zero_at_most(text, "the temperature", MAX_TEMPERATURE)
 
 
 def count(text: str) -> int:
@@ -181,9 +185,4 @@ def port(text: str) -> int:
 
 def cpus(text: str) -> float:
     """A number of CPUs for a local Ray, above 0 and at most 1024."""
-    value = _number(text, "the number of CPUs")
-    if not 0.0 < value <= MAX_CPUS:
-        raise argparse.ArgumentTypeError(
-            f"the number of CPUs must be above 0 and at most {MAX_CPUS:g}, got {value:g}"
-        )
-    return value
+    return _above_zero_at_most(text, "the number of CPUs", MAX_CPUS)
