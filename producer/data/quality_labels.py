@@ -11,6 +11,11 @@ from a good mix":
 - copies of that script with one engineer's mistake planted (`producer.mixing.faults`: the
   bass high-passed, a stem buried or shouting, a harsh or muddy boost, the bass off centre,
   reverb on the bass) at a random severity, scored by the critic;
+- near misses: copies of that script with every fader, EQ gain and pan nudged at random (a
+  few dB, a little to the side), scored by the critic. These sit where the writer's own
+  candidates sit, close to a good mix with small faults of balance and tone; without them the
+  head only saw good mixes and gross faults, and rated every candidate of the writer ~1.0
+  while the critic gave them 0.45-0.9 (benchmarks/RESULTS.md, "Mix quality");
 - mixes by random scripts of the writer language over the same stems, scored by the critic;
 - master-level faults the critic does not model (clipping, too quiet or loud, crushed), from
   `data.degrade`, scored down from the own mix's critic score as before.
@@ -22,23 +27,30 @@ against the style's targets moved by the prompt's words (`mixing.reference`,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from producer.data.degrade import degrade, degraded_score
 from producer.errors import ProducerError
-from producer.faust.writer import random_script
+from producer.faust.writer import EQ_GAIN, GAIN, PAN, random_script
 from producer.mixing.critic import critique_script
 from producer.mixing.descriptors import apply_descriptors
 from producer.mixing.faults import FAULTS, applicable, plant
 from producer.mixing.reference import style_targets
+from producer.mixing.strips import Mix, parse_mix
 
-__all__ = ["MASTER_FAULTS", "critic_quality_examples"]
+__all__ = ["MASTER_FAULTS", "critic_quality_examples", "nudged_script"]
 
 #: Master faults from `data.degrade` that the critic does not judge (loudness, clipping).
 MASTER_FAULTS = ("clipping", "too_quiet", "too_loud", "overcompression")
 _MIN_SEVERITY = 0.3  # milder planted faults are within an engineer's taste
+# A near miss: each fader moves 1-6 dB either way, each EQ gain the writer set by up to ±4.5 dB,
+# each pan by up to 0.25 (the writer's own candidates differ from the teacher's this much).
+_NUDGE_FADER_DB = (1.0, 6.0)
+_NUDGE_EQ_DB = 4.5
+_NUDGE_PAN = 0.25
 
 
 def critic_quality_examples(
@@ -50,11 +62,13 @@ def critic_quality_examples(
     style: str | None = None,
     prompt: str = "",
     n_faults: int = 2,
+    n_nudged: int = 1,
     n_random: int = 1,
     n_master: int = 1,
 ) -> list[tuple[np.ndarray, float]]:
-    """(master, score) pairs: the own mix, `n_faults` planted faults, `n_random` random
-    scripts and `n_master` master faults, in that order (see the module docstring).
+    """(master, score) pairs: the own mix, `n_faults` planted faults, `n_nudged` near misses
+    (when the script is in the writer language), `n_random` random scripts and `n_master`
+    master faults, in that order (see the module docstring).
 
     Scripts that fail to render (a random script's runaway filter) are skipped. Raises
     `ProducerError` when the own script cannot be rendered and critiqued.
@@ -70,6 +84,12 @@ def critic_quality_examples(
         severity = float(rng.uniform(_MIN_SEVERITY, 1.0))
         faulty = plant(script, roles, order[k], severity, pick=int(rng.integers(8)))
         _add(examples, faulty, stems, sample_rate, targets)
+    for _ in range(n_nudged):
+        try:
+            nudged = nudged_script(script, roles, sample_rate, rng)
+        except ProducerError:
+            break  # not a writer-language script (a real song's own mix): no near misses
+        _add(examples, nudged, stems, sample_rate, targets)
     for _ in range(n_random):
         _add(examples, random_script(roles, rng, sample_rate), stems, sample_rate, targets)
     for _ in range(n_master):
@@ -78,6 +98,30 @@ def critic_quality_examples(
         audio = degrade(rendered.master, None, sample_rate, kind, severity, rng)
         examples.append((audio, degraded_score(float(verdict.score), severity)))
     return examples
+
+
+def nudged_script(
+    script: str, roles: Sequence[str], sample_rate: int, rng: np.random.Generator
+) -> str:
+    """`script` (writer language) with every fader, set EQ gain and pan nudged at random, on
+    the writer's grids. Raises `ProducerError` for a script outside the writer language."""
+    sr = int(sample_rate)
+    mix = parse_mix(script, roles, sr)
+    strips = []
+    for strip in mix.strips:
+        lo, hi = _NUDGE_FADER_DB
+        fader_db = float(rng.uniform(lo, hi)) * (1.0 if rng.random() < 0.5 else -1.0)
+        changes: dict = {
+            "gain": GAIN.snap(strip.gain * 10.0 ** (fader_db / 20.0), sr),
+            "pan": PAN.snap(strip.pan + float(rng.uniform(-_NUDGE_PAN, _NUDGE_PAN)), sr),
+        }
+        for name in ("low_shelf", "peak", "high_shelf"):
+            value = getattr(strip, name)
+            if value[0]:
+                moved = EQ_GAIN.snap(value[0] + float(rng.uniform(-_NUDGE_EQ_DB, _NUDGE_EQ_DB)), sr)
+                changes[name] = (moved, *value[1:])
+        strips.append(replace(strip, **changes))
+    return Mix(tuple(strips), mix.master).script(roles, sr)
 
 
 def _add(examples, script, stems, sample_rate, targets) -> None:

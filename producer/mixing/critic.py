@@ -27,6 +27,9 @@ harshness         the master's 2-5 kHz share against the style curve; at most HA
                   (+4 dB) over
 mud               the master's 200-500 Hz share against the style curve; at most MUD_DB    yes
                   (+4 dB) over
+presence_boost    how much the chains lifted 2-5 kHz over what the stems brought: the      yes
+                  solos' 2-5 kHz energy over the raw stems' at each solo's broadband gain
+                  (fader and level changes cancel), dB; at most PRESENCE_BOOST_DB (+5)
 kick_bass_masking drums and bass in 40-150 Hz: the share of the quieter one's energy in    no
                   time-frequency cells where the other is at least as loud; at most
                   MASKING_MAX (50%)
@@ -115,6 +118,15 @@ LOW_END_PRESENT_MIN = 0.05
 #: tolerance is 4.5 dB; these narrower ranges matter more, so a little stricter).
 HARSH_RANGE_HZ = (2000.0, 5000.0)
 HARSH_DB = 4.0
+#: The chains may lift the 2-5 kHz range at most this much over what the stems brought (each
+#: stem taken at its own broadband gain, so faders and compression cancel). The style curve is
+#: of finished songs, with their vocals' presence in it; a beat's stems sit 5-15 dB under it
+#: there, and a broad boost that chases the curve past ~5 dB is what an engineer hears as
+#: harsh, brittle hats and snares, however the master reads against the curve. Measured on the
+#: generated stems of benchmarks/mix_quality.py: the teacher's mixes lifted -0.1 to +10 dB
+#: (before this check), random writer scripts -3 to +9, a +9 dB bell at 3 kHz on every stem
+#: +4 to +8 over the mix it was added to.
+PRESENCE_BOOST_DB = 5.0
 MUD_RANGE_HZ = (200.0, 500.0)
 MUD_DB = 4.0
 #: Kick and bass fight in 40-150 Hz when more than this share of the quieter one's low-band
@@ -143,6 +155,7 @@ _SCALE = {
     "low_end_mono": 0.15,
     "harshness": 1.0,  # narrow ranges where each dB past the limit is audible
     "mud": 1.0,
+    "presence_boost": 1.0,
     "kick_bass_masking": 0.15,
     "tonal_balance": 3.0,
     "width": 0.1,
@@ -159,6 +172,7 @@ _WEIGHT = {
     "low_end_mono": 1.5,
     "harshness": 1.0,
     "mud": 1.0,
+    "presence_boost": 1.0,
     "kick_bass_masking": 0.5,
     "tonal_balance": 0.3,
     "width": 0.5,
@@ -170,7 +184,16 @@ _WEIGHT = {
 #: A mix goes at least this share of the way a prompt's word asked (`asked_for`): "bright"
 #: (+3 dB high) is heard when the high band sits no more than 1.5 dB under its moved target.
 ASKED_SHARE = 0.5
-_BASIC = {"balance", "buried", "overpowering", "low_end_kept", "low_end_mono", "harshness", "mud"}
+_BASIC = {
+    "balance",
+    "buried",
+    "overpowering",
+    "low_end_kept",
+    "low_end_mono",
+    "harshness",
+    "mud",
+    "presence_boost",
+}
 
 _RESPONSE_ITERATIONS = 6  # alternating means that fit a chain's static response (converges in ~4)
 _SPECTRUM_S = 0.1  # stems: ~0.1 s frames (4096 at 44.1 kHz, 10.8 Hz bins), half overlap
@@ -236,11 +259,7 @@ def critique(
         master_job = pool.submit(integrated_loudness, out, sr)
         peak_job = pool.submit(true_peak_dbtp, out, sr)
         spec_jobs = {r: pool.submit(spectrum, a, sr, _SPECTRUM_S) for r, a in solo.items()}
-        raw_jobs = {
-            r: pool.submit(spectrum, a, sr, _SPECTRUM_S)
-            for r, a in raw.items()
-            if r in ("bass", "drums")
-        }
+        raw_jobs = {r: pool.submit(spectrum, a, sr, _SPECTRUM_S) for r, a in raw.items()}
         master_spec_job = pool.submit(spectrum, out, sr, _MASTER_SPECTRUM_S)
     stem_lufs = {r: job.result() for r, job in lufs_jobs.items()}
     mix_lufs = mix_job.result() if length else -math.inf
@@ -257,6 +276,7 @@ def critique(
     checks += _low_end_checks(raw_spec, solo_spec, chains)
     checks += _masking_check(solo_spec)
     checks += _reverb_checks(raw_spec, solo_spec, chains)
+    checks += _presence_check(raw_spec, solo_spec)
 
     master_spec = master_spec_job.result()
     bands, tonal_checks = _tonal(master_spec, solo_spec, targets, label, sr)
@@ -629,6 +649,46 @@ def _tonal(
             )
         )
     return bands, checks
+
+
+def _presence_check(raw_spec: dict[str, Spectrum], solo_spec: dict[str, Spectrum]) -> list[Check]:
+    """`presence_boost`: the 2-5 kHz energy of the solos over what the raw stems would give at
+    each solo's broadband gain, summed over the stems (a stem's own level change cancels)."""
+    lo, hi = HARSH_RANGE_HZ
+    lifted, kept, added = 0.0, 0.0, {}
+    for role, solo in solo_spec.items():
+        raw = raw_spec.get(role)
+        if raw is None or lo >= solo.freqs[-1]:
+            continue
+        raw_total = float(raw.mean.sum())
+        if raw_total <= 0:
+            continue
+        gain = float(solo.mean.sum()) / raw_total
+        out = float(solo.mean[solo.between(lo, hi)].sum())
+        went_in = gain * float(raw.mean[raw.between(lo, hi)].sum())
+        lifted += out
+        kept += went_in
+        added[role] = out - went_in
+    if kept <= 0 or lifted <= 0:
+        return []
+    value = db(lifted / kept)
+    stem = max(added, key=added.get) if added and max(added.values()) > 0 else None
+    by = f", mostly on {stem}" if stem else ""
+    return [
+        _make(
+            "presence_boost",
+            value <= PRESENCE_BOOST_DB,
+            value,
+            PRESENCE_BOOST_DB,
+            value - PRESENCE_BOOST_DB,
+            band=f"{lo:.0f}-{hi:.0f} Hz",
+            stem=stem,
+            message=(
+                f"harsh boost: the chains lift {_hz(lo)}-{_hz(hi)} {value:+.1f} dB over the stems"
+                f"{by} (at most {PRESENCE_BOOST_DB:+.0f} dB)"
+            ),
+        )
+    ]
 
 
 def _stereo_checks(

@@ -7,7 +7,7 @@ thing a mix engineer would catch at once, and each has a check of the critic tha
     bass_highpass    the bass high-passed at 120-400 Hz              critic: low_end_kept
     stem_down        one musical stem 8-24 dB down                   critic: balance, buried
     stem_up          one stem 6-15 dB up                             critic: overpowering
-    harsh_boost      +5-12 dB around 2.5-4 kHz on every stem         critic: harshness
+    harsh_boost      +5-12 dB around 2.5-4 kHz on every stem         critic: presence_boost
     mud_boost        +6-15 dB around 300-350 Hz on every stem        critic: mud
     bass_off_centre  the bass panned 60-100 % to one side            critic: low_end_mono
     reverb_on_bass   a reverb send on the bass                       critic: low_end_reverb

@@ -322,6 +322,9 @@ def _wanted(verdict: MixVerdict, roles: Sequence[str]) -> dict[tuple, float]:
             for kind in ("pk", "hs", "fader"):
                 ask(c.stem, kind, -1, w)
             ask(None, "hs", -1, w / 2)
+        elif c.name == "presence_boost":
+            for kind in ("pk", "hs"):
+                ask(c.stem, kind, -1, w)
         elif c.name == "mud":
             for kind in ("pk", "ls", "fader"):
                 ask(c.stem, kind, -1, w)

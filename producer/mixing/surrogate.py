@@ -16,14 +16,16 @@ and critique takes:
   it left and p² right (`sp.panner`). Stems add as powers (uncorrelated).
 - Loudness is the K-weighted power, offset per stem so that the raw stem reads its BS.1770
   loudness; a stem's balance is its loudness minus the power sum of all of them.
-- The tonal bands, the 2-5 kHz and 200-500 Hz ranges, the side share above 500 Hz, the L/R
+- The tonal bands, the 2-5 kHz and 200-500 Hz ranges, the 2-5 kHz lift of the chains over the
+  stems (each at its broadband gain, so a fader is no lift), the side share above 500 Hz, the L/R
   correlation under 150 Hz and the low end kept by bass and drums are computed as the critic
   computes them (`critic.py`), from the modelled spectra instead of rendered ones.
 
 The cost aims at the *middle* of each target, not its edge: each balance at the centre of its
 range, each tonal band on the style curve, the side level at the middle of the width range (in
 dB, as `descriptors.side_level_db`), and the pre-master mix at `MIX_LUFS`; it keeps a margin
-from the critic's hard limits (harshness, mud, overpowering, low end kept, mono low end).
+from the critic's hard limits (harshness, mud, presence boost, overpowering, low end kept, mono
+low end).
 
 What the model leaves out (compressors, saturation, the master bus, loudness gating, stems that
 correlate, anything over time such as kick-bass masking) is measured instead: `calibrate` takes
@@ -51,6 +53,7 @@ from producer.mixing.critic import (
     MUD_DB,
     MUD_RANGE_HZ,
     OVERPOWER_LU,
+    PRESENCE_BOOST_DB,
     MixVerdict,
 )
 from producer.mixing.descriptors import side_level_db
@@ -145,6 +148,9 @@ class MixModel:
             if rlo < nyquist:
                 expected = range_share_db(rlo, rhi, targets.style, targets.tonal_offset_db)
                 self.ranges[name] = ((lo >= rlo) & (hi <= rhi), expected, limit)
+        self.presence = (lo >= HARSH_RANGE_HZ[0]) & (hi <= HARSH_RANGE_HZ[1])
+        self._raw_total = np.maximum(self.power.sum(-1), _SILENT)  # (S,)
+        self._raw_presence = self.power[:, self.presence].sum(-1)  # (S,)
         self.low_mono = (lo >= 20.0) & (hi <= MONO_BELOW_HZ)
         self.wide = lo >= WIDTH_FROM_HZ
         self.kept_sel = (lo >= _KEPT_RANGE_HZ[0]) & (hi <= _KEPT_RANGE_HZ[1])
@@ -176,6 +182,7 @@ class MixModel:
         self.d_balance = np.zeros(len(self.roles))
         self.d_band = np.zeros(len(self.band_names))
         self.d_range = dict.fromkeys(self.ranges, 0.0)
+        self.d_presence = 0.0
         self.d_width = 0.0
         self.d_corr = 0.0
         self.d_kept = np.zeros(len(self.roles))
@@ -211,6 +218,11 @@ class MixModel:
             out[name] = (
                 _db_array(mean[:, mask].sum(-1) / total) - expected - median + self.d_range[name]
             )
+        # The chains' 2-5 kHz lift over the stems, each stem at its own broadband gain.
+        gain = power.sum(-1) / self._raw_total  # (C, S)
+        lifted = power[..., self.presence].sum((-1, -2))
+        went_in = (gain * self._raw_presence).sum(-1)
+        out["presence_boost"] = _db_array(lifted / np.maximum(went_in, _SILENT)) + self.d_presence
         loud = _db_array((both * power * self.k_weight).sum(-1)) + self.kappa  # (C, S)
         loud = np.where(self.audible, loud, -np.inf)
         mix = _db_array(np.sum(10.0 ** (loud / 10.0), axis=-1))
@@ -255,6 +267,11 @@ class MixModel:
         for name, (_, _, limit) in self.ranges.items():
             excess = np.maximum(n[name] - (limit - _RANGE_MARGIN_DB), 0.0) / _RANGE_MARGIN_DB
             cost = cost + _W_LIMIT * excess**2
+        excess = (
+            np.maximum(n["presence_boost"] - (PRESENCE_BOOST_DB - _RANGE_MARGIN_DB), 0.0)
+            / _RANGE_MARGIN_DB
+        )
+        cost = cost + _W_LIMIT * excess**2
         short = np.maximum(_KEPT_AIM - np.nan_to_num(kept, nan=1.0), 0.0) / 0.1
         cost = cost + _W_LOW_END * np.sum(short**2, -1)
         corr_aim = t.low_end_min_correlation + _CORR_MARGIN
@@ -289,6 +306,9 @@ class MixModel:
             check = _find(verdict, name)
             if check is not None and check.value is not None:
                 self.d_range[name] += check.value - n[name]
+        check = _find(verdict, "presence_boost")
+        if check is not None and check.value is not None:
+            self.d_presence += check.value - n["presence_boost"]
         check = _find(verdict, "width")
         if check is not None and check.value is not None and 0.0 < check.value < 1.0:
             self.d_width += max(side_level_db(check.value), -40.0) - n["side_db"]

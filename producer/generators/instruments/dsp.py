@@ -217,9 +217,9 @@ with {
     v = notevel(note);
     freq = notefreq(note);
     ph = os.lf_sawpos(freq);
-    index = 0.04 + (0.08 + 0.3 * v) * decay(1.3, t);
+    index = 0.08 + (0.15 + 0.55 * v) * decay(1.3, t);
     body = sine(ph + index * sine(ph));
-    tine = 0.12 * v * decay(0.25, t) * sine(15.0 * ph);
+    tine = 0.22 * v * decay(0.3, t) * sine(15.0 * ph);
     ring = min(7.0, max(1.5, 4.0 * sqrt(261.6 / freq)));
     amp = decay(ring, t * v) : smoothed(0.001) : *(lag(0.001, 0.08, note > 1.0));
 };
@@ -239,7 +239,7 @@ with {
     s2 = os.sawtooth(freq * 1.0063 * drift(0.23));
     c = 0.55 * os.sawtooth(freq) + 0.35 * sine(os.lf_sawpos(0.5 * freq));
 };
-pad_post = par(i, 2, fi.lowpass(4, hz(2000.0)) : fi.highpass(1, hz(80.0)));
+pad_post = par(i, 2, fi.lowpass(2, hz(3200.0)) : fi.highpass(1, hz(80.0)));
 """
 
 # Bell: FM with an inharmonic 3.5 ratio modulator whose index dies in ~0.9 s (a clangy
@@ -282,7 +282,7 @@ with {
     f = f0 * (1.0 + 0.018 * depth * os.osc(5.5));
     ph = os.lf_sawpos(f);
     tri = 1.0 - 4.0 * abs(ph - 0.5);
-    tone = 0.8 * sine(ph) + 0.3 * tri + 0.06 * os.sawtooth(f) : fi.lowpass(1, hz(4000.0));
+    tone = 0.8 * sine(ph) + 0.3 * tri + 0.15 * os.sawtooth(f) : fi.lowpass(1, hz(6000.0));
 };
 """
 
@@ -373,8 +373,8 @@ INSTRUMENTS: dict[str, InstrumentSpec] = {
         InstrumentSpec("kick", KICK, _DRUM, gain=0.85, drum=True),
         InstrumentSpec("snare", SNARE, _DRUM, gain=0.44, drum=True),
         InstrumentSpec("clap", CLAP, _DRUM, gain=0.55, pan=0.05, drum=True),
-        InstrumentSpec("hat_closed", HAT_CLOSED, _DRUM, gain=0.5, pan=-0.25, drum=True),
-        InstrumentSpec("hat_open", HAT_OPEN, ("hit", "choke"), gain=0.5, pan=-0.3, drum=True),
+        InstrumentSpec("hat_closed", HAT_CLOSED, _DRUM, gain=0.65, pan=-0.25, drum=True),
+        InstrumentSpec("hat_open", HAT_OPEN, ("hit", "choke"), gain=0.6, pan=-0.3, drum=True),
         InstrumentSpec("crash", CRASH, _DRUM, gain=0.3, pan=0.35, drum=True),
         InstrumentSpec("rim", RIM, _DRUM, gain=0.25, pan=0.2, drum=True),
         InstrumentSpec("perc", PERC, _DRUM, gain=0.35, pan=0.35, drum=True),
