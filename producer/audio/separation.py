@@ -81,7 +81,7 @@ from torch import nn
 from producer.atomic import atomic_path
 from producer.audio.io import check_audio_array
 from producer.errors import ModelNotFoundError, ProducerError
-from producer.models.hub import hf_cache_dir
+from producer.hub import cached_file, hub_cache_dir
 from producer.plan import ROLES
 
 __all__ = [
@@ -656,7 +656,7 @@ def _load_pretrained(name: str, download: bool) -> nn.Module:
     if download:
         return _download(name)
     hub = _torch_hub_checkpoints()
-    where = f"the Hugging Face cache {hf_cache_dir()} ({repo_id})"
+    where = f"the Hugging Face cache {hub_cache_dir()} ({repo_id})"
     if files:
         where += f" or torch hub checkpoints {hub} ({', '.join(f.name for f in files)})"
     raise SeparatorNotFoundError(
@@ -671,25 +671,20 @@ def _from_hf_cache(name: str) -> tuple[nn.Module | None, str | None]:
     """Demucs >= 4.1's first stop: ``<namespace>/<Repo>`` safetensors in the HF cache."""
     import yaml
     from demucs.hf import DEFAULT_NAMESPACE, hf_repo_name
-    from huggingface_hub import try_to_load_from_cache
 
     namespace, short = name.split("/", 1) if "/" in name else (DEFAULT_NAMESPACE, name)
     repo_id = f"{namespace}/{hf_repo_name(short)}"
-    cache = str(hf_cache_dir())
+    bag_file = cached_file(repo_id, f"{short}.yaml")
+    if bag_file is None:
+        return None, repo_id
     try:
-        bag_file = try_to_load_from_cache(repo_id, f"{short}.yaml", cache_dir=cache)
-        if not isinstance(bag_file, str):
-            return None, repo_id
-        bag = yaml.safe_load(Path(bag_file).read_text())
-        files = [
-            try_to_load_from_cache(repo_id, f"{sig}.safetensors", cache_dir=cache)
-            for sig in bag["models"]
-        ]
-    except Exception:  # an invalid repo id, an unreadable yaml: not in the cache, then
+        bag = yaml.safe_load(bag_file.read_text())
+        files = [cached_file(repo_id, f"{sig}.safetensors") for sig in bag["models"]]
+    except (OSError, yaml.YAMLError, KeyError, TypeError):  # unreadable: not in the cache, then
         return None, repo_id
-    if not all(isinstance(f, str) for f in files):
+    if any(f is None for f in files):
         return None, repo_id
-    models = [_load_safetensors_file(Path(f)) for f in files]
+    models = [_load_safetensors_file(f) for f in files]
     return BagOfModels(models, bag.get("weights"), bag.get("segment")), repo_id
 
 

@@ -11,11 +11,12 @@ Params (all optional): `model` (hub id or local directory, overrides the config)
 `guidance_scale`, `temperature`, `top_k`.
 
 Loading is offline only. A hub id is looked up in the local Hugging Face cache
-(`huggingface_hub.snapshot_download(..., local_files_only=True)`, which never touches the
-network) and the model is then read from that snapshot directory with `local_files_only=True`;
-a local directory is read as it is. A model that is not on disk raises `ModelNotFoundError` in
-one line that names it, where it looked and what to do. Weights are read from safetensors only
-(no pickles). Loaded models are cached per (model, device, dtype) for the life of the process.
+(`producer.hub.cached_snapshot`: huggingface_hub's `snapshot_download(...,
+local_files_only=True)`, which never touches the network) and the model is then read from that
+snapshot directory with `local_files_only=True`; a local directory is read as it is. A model
+that is not on disk raises `ModelNotFoundError` in one line that names it, where it looked and
+what to do. Weights are read from safetensors only (no pickles). Loaded models are cached per
+(model, device, dtype) for the life of the process.
 
 Generation: the text is built from the plan (mood, style, role, tempo, key: "dark trap 808 bass
 line, 142 bpm, F minor", then the person's prompt); torch is seeded inside a forked RNG so a seed
@@ -45,6 +46,7 @@ import soxr
 
 from producer.errors import ModelNotFoundError, ProducerError
 from producer.generators.events import Stem
+from producer.hub import cached_snapshot, hub_cache_dir
 from producer.plan import ProductionPlan, StemSpec
 
 log = logging.getLogger(__name__)
@@ -137,14 +139,6 @@ def clear_cache() -> None:
         _CACHE.clear()
 
 
-def _hub_cache_dir(cache_dir: str | None) -> str:
-    if cache_dir:
-        return str(Path(cache_dir).expanduser())
-    from huggingface_hub import constants
-
-    return str(constants.HF_HUB_CACHE)
-
-
 def _looks_like_path(name: str) -> bool:
     """True for what only a filesystem path can be ('./x', '/x', '~/x', 'a/b/c', 'x\\y')."""
     return name.startswith((".", "/", "~")) or "\\" in name or name.count("/") > 1
@@ -176,19 +170,15 @@ def resolve_model_dir(name_or_path: str, cache_dir: str | None = None) -> Path:
             f"MusicGen model path '{name}' does not exist: pass a directory written by "
             "save_pretrained, or a hub id such as facebook/musicgen-small that is in the HF cache"
         )
-    cache = _hub_cache_dir(cache_dir)
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import HFValidationError
-
-    try:
-        snapshot = Path(snapshot_download(name, cache_dir=cache, local_files_only=True))
-    except (OSError, HFValidationError, ValueError) as exc:
+    cache = hub_cache_dir(cache_dir)
+    snapshot = cached_snapshot(name, cache_dir=cache, required=None)
+    if snapshot is None:
         raise ModelNotFoundError(
             f"MusicGen model '{name}' is not on disk (not a local directory, and not in the "
             f"Hugging Face cache {cache}; models load offline only): on a networked machine run "
             f"`hf download {name}` (older huggingface_hub: `huggingface-cli download {name}`) "
             "and copy the cache here, or pass a local model directory"
-        ) from exc
+        )
     if not (snapshot / "config.json").is_file():
         raise ModelNotFoundError(
             f"MusicGen model '{name}' is only partly in the Hugging Face cache ({snapshot} has "

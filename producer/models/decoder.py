@@ -18,8 +18,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from producer.hub import quiet_progress, resolve_pretrained
 from producer.models.config import DEFAULT, DecoderConfig
-from producer.models.hub import quiet_progress, resolve_pretrained
 from producer.plan import ROLES
 
 

