@@ -32,6 +32,7 @@ unchanged with a note: any gain would only amplify noise or dither towards infin
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,7 +44,17 @@ from producer.audio.loudness import (
     true_peak_dbtp,
 )
 
-__all__ = ["MasteringConfig", "MasteringResult", "limiter_gain", "master"]
+__all__ = [
+    "REFERENCE_LUFS",
+    "MasteringConfig",
+    "MasteringResult",
+    "limiter_gain",
+    "master",
+    "reference_mix",
+]
+
+#: Loudness of the reference mix (`reference_mix`): a streaming master's.
+REFERENCE_LUFS = -14.0
 
 _TARGET_SLACK_LU = 0.2  # a result further than this from the target gets a note
 _HEAVY_LIMITING_DB = 12.0  # more gain reduction than this is audible: say so in a note
@@ -329,3 +340,19 @@ def _next_gain(
             return None
     step = max(-_MAX_STEP_DB, min(error / max(slope, _SATURATED_SLOPE), _MAX_STEP_DB))
     return min(history[-1][0] + step, max_gain_db)
+
+
+def reference_mix(stems: Mapping[str, np.ndarray], sample_rate: int) -> np.ndarray | None:
+    """The stems summed at unit gain and mastered to REFERENCE_LUFS: what they sound like unmixed.
+
+    The quality head compares a mix with it (mud and a stem shouting stand out against it).
+    Stems are trimmed or zero-padded to the longest; None when there are no stems.
+    """
+    arrays = [np.asarray(s, dtype=np.float32) for s in stems.values()]
+    if not arrays:
+        return None
+    length = max(a.shape[1] for a in arrays)
+    total = np.zeros((2, length), np.float32)
+    for a in arrays:
+        total[:, : a.shape[1]] += a
+    return master(total, sample_rate, target_lufs=REFERENCE_LUFS).audio

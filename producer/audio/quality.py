@@ -43,7 +43,7 @@ from producer.audio.loudness import (
     true_peak_dbtp,
 )
 from producer.audio.reference_spectra import BANDS, reference_db
-from producer.schemas import BandEnergy, QualityReport
+from producer.audio.report import BandEnergy, QualityReport
 
 __all__ = [
     "BANDS",

@@ -38,7 +38,8 @@ from pathlib import Path
 import numpy as np
 from torch.utils.data import Dataset
 
-from producer.data.degrade import quality_examples, reference_mix
+from producer.audio.mastering import reference_mix
+from producer.data.degrade import quality_examples
 from producer.data.layout import Problem, SongEntry, scan_songs
 from producer.data.meta import SongMeta, load_meta
 from producer.data.prompts import EXCLUDABLE, MOODS, Phrasing, make_prompt
@@ -71,7 +72,8 @@ class SongExample:
     planning: PlanningTargets
     mix_features: np.ndarray  # float32 (AUDIO_FEATURE_DIM,)
     stem_features: dict[str, np.ndarray] = field(default_factory=dict)  # by role, `roles` order
-    # Features of the stems summed flat and mastered (degrade.reference_mix); None without stems.
+    # Features of the stems summed flat and mastered (`audio.mastering.reference_mix`); None
+    # without stems.
     reference_features: np.ndarray | None = None
     quality: list[tuple[np.ndarray, float]] = field(default_factory=list)  # (features, score)
     faust_script: str | None = None

@@ -30,7 +30,6 @@ __all__ = [
     "degrade",
     "degraded_score",
     "quality_examples",
-    "reference_mix",
 ]
 
 DEGRADATIONS = ("clipping", "imbalance", "mud", "overcompression", "too_quiet", "too_loud")
@@ -76,22 +75,6 @@ def _biquad_high_shelf(freq: float, gain_db: float, sample_rate: int) -> np.ndar
     den = [(a + 1) - (a - 1) * cos + sq, 2 * ((a - 1) - (a + 1) * cos)]
     den.append((a + 1) - (a - 1) * cos - sq)
     return np.array([[*(v / den[0] for v in b), 1.0, den[1] / den[0], den[2] / den[0]]])
-
-
-def reference_mix(stems: Mapping[str, np.ndarray], sample_rate: int) -> np.ndarray | None:
-    """The stems summed at unit gain and mastered to TARGET_LUFS: what they sound like unmixed.
-
-    The quality head compares a mix with it (mud and a stem shouting stand out against it).
-    Stems are trimmed or zero-padded to the longest; None when there are no stems.
-    """
-    arrays = [np.asarray(s, dtype=np.float32) for s in stems.values()]
-    if not arrays:
-        return None
-    length = max(a.shape[1] for a in arrays)
-    total = np.zeros((2, length), np.float32)
-    for a in arrays:
-        total[:, : a.shape[1]] += a
-    return _mastered(total, sample_rate)
 
 
 def _imbalance(

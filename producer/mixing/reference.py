@@ -19,7 +19,7 @@ Where every number comes from:
   - the synthetic trap production of tests/mixing mixed with an engineer's chains (drums
     -3.8, bass -7.0, chords -8.0, lead -7.0, texture -15.5 LU) passes them in every style;
   - the project's flat reference mix (the built-in generators' drums, bass, chords and
-    melody at unit gain, as `data.degrade.reference_mix` sums them; measured outside this
+    melody at unit gain, as `audio.mastering.reference_mix` sums them; measured outside this
     layer, which may not import it; 8 s, seeds 0 and 1) reads drums -4.6 to -8.1 LU, bass
     -1.2 to -2.2 (g-funk's synth bass -5.6 to -5.9), chords -10.0 to -13.8, melody -9.5 to
     -14.9 (g-funk's lead -2.7): inside the ranges except the unit-gain bass, at or up to

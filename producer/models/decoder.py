@@ -15,6 +15,8 @@ no such stem). The prefix always has the same length, so batches need no prefix 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
@@ -110,3 +112,25 @@ class FaustPrefix(nn.Module):
         mask = stem_mask.unsqueeze(-1).to(present.dtype)
         slots = mask * present + (1 - mask) * self.absent
         return self.norm(torch.cat([head, slots], dim=1))
+
+
+def encode_scripts(
+    tokenizer, scripts: Sequence[str], device=None, max_tokens: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`<bos> script <eos>` token ids, right-padded, and their mask; (B, L) each.
+
+    An empty script gives just `<bos> <eos>`, masked out entirely (nothing to learn from).
+    """
+    seqs = []
+    for text in scripts:
+        ids = tokenizer.encode(text, add_special_tokens=False) if text else []
+        if max_tokens is not None:
+            ids = ids[: max_tokens - 2]
+        seqs.append([tokenizer.bos_token_id, *ids, tokenizer.eos_token_id])
+    length = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), length), tokenizer.pad_token_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), length), dtype=torch.long)
+    for k, (s, text) in enumerate(zip(seqs, scripts, strict=True)):
+        ids[k, : len(s)] = torch.tensor(s)
+        mask[k, : len(s)] = 1 if text else 0
+    return ids.to(device), mask.to(device)

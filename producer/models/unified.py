@@ -35,8 +35,9 @@ from torch import nn
 
 from producer.errors import ModelNotFoundError, ProducerError
 from producer.hub import quiet_progress
+from producer.models import losses
 from producer.models.config import DEFAULT, UnifiedConfig
-from producer.models.decoder import FaustPrefix, load_decoder
+from producer.models.decoder import FaustPrefix, encode_scripts, load_decoder
 from producer.plan import KEYS, MODES, ROLES, STYLES, ProductionPlan
 
 #: The package's own trained checkpoint, used whenever no `--checkpoint` is given.
@@ -153,8 +154,6 @@ class UnifiedProducerModel(nn.Module):
         Returns `planning_loss`, `quality_loss`, `faust_loss` (those in `tasks`) and `loss`, their
         weighted sum, which is what the optimizer (or `deepspeed_engine.backward`) minimises.
         """
-        from producer.training import losses
-
         text = self.encode_text(batch["prompts"])
         fused = self.fuse_prompt(text, batch.get("audio_feat"), batch.get("has_audio"))
         out: dict[str, torch.Tensor] = {}
@@ -373,9 +372,6 @@ class UnifiedProducerModel(nn.Module):
         self, fused: torch.Tensor, stem_feat: torch.Tensor, stem_mask: torch.Tensor, scripts
     ) -> list[float]:
         """Mean log-probability per token of each script under the model (teacher forcing)."""
-        from producer.training.batch import encode_scripts
-        from producer.training.losses import token_logprobs
-
         ids, mask = encode_scripts(self.tokenizer, scripts, device=self.device)
         n = len(scripts)
         logits = self.faust_logits(
@@ -385,7 +381,7 @@ class UnifiedProducerModel(nn.Module):
             ids,
             mask,
         )
-        lp, m = token_logprobs(logits, ids, mask)
+        lp, m = losses.token_logprobs(logits, ids, mask)
         return ((lp * m).sum(1) / m.sum(1).clamp(min=1)).tolist()
 
     def _constraint(self, roles: tuple[str, ...]):
@@ -563,8 +559,8 @@ def _features(audio: np.ndarray, sample_rate: int) -> torch.Tensor:
 
 
 def reference_features(stems: Mapping[str, Any], sample_rate: int) -> np.ndarray | None:
-    """Features of the stems' reference mix (`producer.data.degrade.reference_mix`), or None."""
-    from producer.data.degrade import reference_mix
+    """Features of the stems' reference mix (`producer.audio.mastering.reference_mix`), or None."""
+    from producer.audio.mastering import reference_mix
     from producer.modules.features import audio_features
 
     ref = reference_mix({r: _stem_audio(s) for r, s in stems.items()}, sample_rate)

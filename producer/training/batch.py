@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from producer.models.decoder import encode_scripts
 from producer.plan import ROLES
 
 Row = dict[str, Any]
@@ -72,28 +73,6 @@ def example_to_row(example) -> Row:
         "faust_script": example.faust_script or "",
         "roles": list(example.roles),
     }
-
-
-def encode_scripts(
-    tokenizer, scripts: Sequence[str], device=None, max_tokens: int | None = None
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """`<bos> script <eos>` token ids, right-padded, and their mask; (B, L) each.
-
-    An empty script gives just `<bos> <eos>`, masked out entirely (nothing to learn from).
-    """
-    seqs = []
-    for text in scripts:
-        ids = tokenizer.encode(text, add_special_tokens=False) if text else []
-        if max_tokens is not None:
-            ids = ids[: max_tokens - 2]
-        seqs.append([tokenizer.bos_token_id, *ids, tokenizer.eos_token_id])
-    length = max(len(s) for s in seqs)
-    ids = torch.full((len(seqs), length), tokenizer.pad_token_id, dtype=torch.long)
-    mask = torch.zeros((len(seqs), length), dtype=torch.long)
-    for k, (s, text) in enumerate(zip(seqs, scripts, strict=True)):
-        ids[k, : len(s)] = torch.tensor(s)
-        mask[k, : len(s)] = 1 if text else 0
-    return ids.to(device), mask.to(device)
 
 
 def collate(

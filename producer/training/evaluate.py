@@ -66,7 +66,7 @@ def quality_and_token_metrics(model, rows: Sequence[Row], batch_size: int = 16) 
     model.eval()
     pred, pred_alone, target = [], [], []
     correct = total = 0
-    from producer.training.losses import token_accuracy
+    from producer.models.losses import token_accuracy
 
     for start in range(0, len(rows), batch_size):
         batch = collate(rows[start : start + batch_size], model.tokenizer, device=model.device)

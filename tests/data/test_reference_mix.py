@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from producer.audio.loudness import integrated_loudness, true_peak_dbtp
-from producer.data.degrade import TARGET_LUFS, reference_mix
+from producer.audio.mastering import REFERENCE_LUFS, reference_mix
 from producer.generators.events import Stem
 from tests.conftest import synth_stem
 
@@ -58,7 +58,7 @@ def test_mastered_to_target_loudness_under_the_ceiling(stems, scale):
     out = reference_mix({r: s * scale for r, s in stems.items()}, SR)
     assert out.shape == (2, round(1.5 * SR))
     assert np.isfinite(out).all()
-    assert integrated_loudness(out, SR) == pytest.approx(TARGET_LUFS, abs=0.2)
+    assert integrated_loudness(out, SR) == pytest.approx(REFERENCE_LUFS, abs=0.2)
     assert true_peak_dbtp(out, SR) <= -1.0 + 1e-3
 
 

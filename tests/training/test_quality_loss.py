@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from producer.training.losses import RANK_WEIGHT, quality_loss
+from producer.models.losses import RANK_WEIGHT, quality_loss
 
 
 @pytest.fixture(autouse=True, scope="module")
