@@ -38,14 +38,18 @@ from pathlib import Path
 import numpy as np
 from torch.utils.data import Dataset
 
+from producer.audio.io import load_audio
 from producer.audio.mastering import reference_mix
 from producer.data.degrade import quality_examples
 from producer.data.layout import Problem, SongEntry, scan_songs
 from producer.data.meta import SongMeta, load_meta
 from producer.data.prompts import EXCLUDABLE, MOODS, Phrasing, make_prompt
 from producer.data.quality_labels import critic_quality_examples
+from producer.data.synth import default_workers, process_pool_context
 from producer.data.targets import PlanningTargets, faust_target, planning_targets
 from producer.errors import ProducerError
+from producer.faust.validate import validate
+from producer.modules.features import audio_features
 from producer.plan import ROLES
 
 __all__ = [
@@ -127,10 +131,6 @@ def load_example(
     Raises:
         ProducerError: (an AudioInputError for audio) naming the file that cannot be used.
     """
-    from producer.audio.io import load_audio
-    from producer.faust.validate import validate
-    from producer.modules.features import audio_features
-
     rng = rng if rng is not None else np.random.default_rng(0)
     meta = load_meta(entry.meta_path) if entry.meta_path is not None else SongMeta()
     mix = load_audio(entry.mix_path, sample_rate=sample_rate)
@@ -238,8 +238,6 @@ def _pooled(entries: list[SongEntry], args: tuple, workers: int) -> Iterator[tup
     """`load_entry_or_reason` over `entries` on worker processes, results in order, a few ahead."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from producer.data.synth import process_pool_context
-
     pool = ProcessPoolExecutor(workers, mp_context=process_pool_context(renders=False))
     try:
         todo = iter(entries)
@@ -288,8 +286,6 @@ class UnifiedProducerDataset(Dataset):
         workers: int | None = None,
     ) -> None:
         from tqdm.auto import tqdm
-
-        from producer.data.synth import default_workers
 
         self.data_dir = Path(data_dir)
         self.sample_rate = sample_rate

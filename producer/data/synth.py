@@ -28,6 +28,7 @@ import multiprocessing
 import multiprocessing.context
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,12 +36,20 @@ from pathlib import Path
 
 import numpy as np
 
+import producer.faust.juce_thread as juce
 from producer.atomic import atomic_path
 from producer.audio.io import save_audio
+from producer.audio.loudness import integrated_loudness
 from producer.data.meta import Segment, SongMeta, save_meta
 from producer.data.prompts import MOODS, STYLE_MOODS, Phrasing, make_prompt
 from producer.errors import ProducerError, RenderError
-from producer.plan import KEYS, ROLES, STYLE_BPM, STYLES
+from producer.faust.render import render
+from producer.faust.writer import random_script
+from producer.generators import generate_stems
+from producer.mixing.descriptors import apply_descriptors
+from producer.mixing.reference import style_targets
+from producer.mixing.teacher import teach
+from producer.plan import KEYS, ROLES, STYLE_BPM, STYLES, ProductionPlan, StemSpec
 
 __all__ = [
     "BPM_RANGES",
@@ -186,9 +195,6 @@ def draw_song(rng: np.random.Generator, style: str, phrasing: Phrasing = "train"
 
 def draw_stems(draw: SongDraw, duration: float, sample_rate: int) -> dict[str, np.ndarray]:
     """The song's stems by role, clipped to full scale as they are saved."""
-    from producer.generators import generate_stems
-    from producer.plan import ProductionPlan, StemSpec
-
     plan = ProductionPlan(
         prompt=draw.prompt,
         style=draw.style,
@@ -227,11 +233,6 @@ def _taught(
     draw: SongDraw, stems: dict[str, np.ndarray], sample_rate: int
 ) -> tuple[str, np.ndarray]:
     """The teacher's script for the song and its master (as the renderer masters it)."""
-    from producer.faust.render import render
-    from producer.mixing.descriptors import apply_descriptors
-    from producer.mixing.reference import style_targets
-    from producer.mixing.teacher import teach
-
     targets, _ = apply_descriptors(style_targets(draw.style), draw.prompt)
     script = teach(stems, sample_rate, targets, seed=draw.seed).script
     try:
@@ -245,10 +246,6 @@ def _random_mix(
     draw: SongDraw, stems: dict[str, np.ndarray], rng: np.random.Generator, sample_rate: int
 ) -> tuple[str, np.ndarray]:
     """A random writer-language script that renders to a usable master, and the master."""
-    from producer.audio.loudness import integrated_loudness
-    from producer.faust.render import render
-    from producer.faust.writer import random_script
-
     problem = "silent"
     for _ in range(_SCRIPT_TRIES):
         script = random_script(list(draw.roles), rng, sample_rate)
@@ -322,10 +319,6 @@ def process_pool_context(renders: bool = True) -> multiprocessing.context.BaseCo
     build graphs. Otherwise spawn, which needs the usual `if __name__ == "__main__":` guard
     in a calling script and pays the imports again in every worker.
     """
-    import sys
-
-    import producer.faust.juce_thread as juce
-
     fork = sys.platform.startswith("linux") and (not renders or juce._THREAD is None)
     return multiprocessing.get_context("fork" if fork else "spawn")
 

@@ -21,6 +21,8 @@ import numpy as np
 from producer.data.layout import SongEntry
 from producer.data.meta import SongMeta
 from producer.errors import ProducerError
+from producer.faust.fit import fit_script
+from producer.faust.validate import validate
 from producer.plan import KEYS, MODES, ROLES, STYLES
 
 __all__ = [
@@ -104,8 +106,6 @@ def script_beside(entry: SongEntry, roles: list[str], sample_rate: int) -> str |
     """The song's own mix script, canonical, when it is valid for `roles`; else None (warned)."""
     if entry.script_path is None:
         return None
-    from producer.faust.validate import validate
-
     try:
         text = entry.script_path.read_text(encoding="utf-8")
         return validate(text, n_stems=len(roles), roles=roles, sample_rate=sample_rate).code
@@ -136,6 +136,4 @@ def faust_target(
     own = script_beside(entry, list(stems), sample_rate)
     if own is not None:
         return own
-    from producer.faust.fit import fit_script
-
     return fit_script(stems, mix, sample_rate)

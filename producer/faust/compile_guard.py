@@ -44,12 +44,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from producer.errors import FaustCompileError, RenderError
-
-if TYPE_CHECKING:
-    from producer.faust.validate import ValidatedScript
+from producer.faust.budget import assess
+from producer.faust.engine import program_io
+from producer.faust.render import split_mix
+from producer.faust.validate import ValidatedScript, channels
 
 #: Longest a child may take, start-up included, in seconds: 4× the 5 s the validator allows
 #: for the estimate (`budget.MAX_COMPILE_SECONDS`), so a script the model underestimates by up
@@ -117,10 +117,6 @@ def _programs(source: str | ValidatedScript | Sequence[str]) -> tuple[list[str],
         return [source], None
     if not hasattr(source, "script"):
         return list(source), None
-    from producer.faust.budget import assess
-    from producer.faust.render import split_mix
-    from producer.faust.validate import channels
-
     script = source.script
     estimate = assess(script, lambda expr: channels(expr, script)).compile_seconds
     split = split_mix(source)
@@ -215,8 +211,6 @@ def _child() -> None:
     reply_fd = os.dup(1)
     os.dup2(2, 1)
     try:
-        from producer.faust.engine import program_io
-
         for code in request["programs"]:
             program_io(code, int(request["sample_rate"]))
         reply: dict = {"ok": True}

@@ -50,8 +50,10 @@ from pathlib import Path
 
 import numpy as np
 
-from producer.errors import FaustCompileError, RenderError
+from producer.errors import FaustCompileError, FaustValidationError, RenderError
+from producer.faust.budget import memory
 from producer.faust.juce_thread import JuceThread, juce_thread
+from producer.faust.parser import parse
 
 # Block size made no measurable difference between 512 and 8192 (within ±5 %, noise); 2048
 # keeps one block of a stereo program in L1/L2 and amortises the per-block graph bookkeeping.
@@ -221,10 +223,6 @@ def program_bytes(code: str) -> int:
     The delay lines are counted as the validator's budget counts them (`budget.memory`); code
     outside the mix language (tests, the renderer's own programs) is charged the overhead only.
     """
-    from producer.errors import FaustValidationError
-    from producer.faust.budget import memory
-    from producer.faust.parser import parse
-
     # Programs may leave out the import line (DawDreamer adds it); the parser wants it.
     text = code if code.lstrip().startswith("import") else f"{_AUTO_IMPORT}\n{code}"
     try:

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import soxr
 
+from producer.audio.io import check_audio_array
 from producer.errors import ModelNotFoundError, ProducerError
 from producer.generators.events import Stem
 from producer.hub import cached_snapshot, hub_cache_dir
@@ -550,8 +551,6 @@ class MusicGenGenerator:
                 "musicgen model %s takes no melody condition; the melody is ignored", loaded.path
             )
             return None
-        from producer.audio.io import check_audio_array
-
         melody_rate = int(params.get("melody_sample_rate", sample_rate))
         stereo = check_audio_array(np.asarray(melody), melody_rate, name="musicgen melody")
         ch = loaded.chroma

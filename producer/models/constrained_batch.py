@@ -22,6 +22,7 @@ from producer.models.constrained import (
     _forward_all,
     sample_token,
 )
+from producer.models.fast_mistral import MistralStepper
 
 __all__ = ["constrained_generate_batch"]
 
@@ -63,8 +64,6 @@ def constrained_generate_batch(
     eos = constraint.eos_token_id
     generated: list[list[int]] = [[] for _ in range(n)]
     done = [False] * n
-
-    from producer.models.fast_mistral import MistralStepper
 
     positions = embeds.shape[1] + max_new_tokens + 1
     if MistralStepper.supports(model, positions):

@@ -29,7 +29,7 @@ def build_default_decoder(cfg: DecoderConfig):
     """A randomly initialised Mistral decoder and the mix-language tokenizer."""
     from transformers import MistralConfig, MistralForCausalLM
 
-    from producer.models.faust_tokenizer import build_faust_tokenizer
+    from producer.models.faust_tokenizer import build_faust_tokenizer  # deferred: transformers
 
     tokenizer = build_faust_tokenizer()
     config = MistralConfig(

@@ -17,7 +17,7 @@ __all__ = ["load_model"]
 def load_model(checkpoint: str | os.PathLike | None, device: str = "cpu"):
     """The model of `checkpoint` (a save_pretrained folder or a trainer checkpoint folder), or
     the packaged default model; a `UnifiedProducerModel`."""
-    # Deferred: torch and transformers, not needed to import the package.
+    # deferred: torch and transformers, not needed to import the package
     from producer.models.unified import UnifiedProducerModel
 
     if checkpoint is not None and (Path(checkpoint) / "model" / "config.json").is_file():

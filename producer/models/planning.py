@@ -18,7 +18,16 @@ import numpy as np
 from producer.errors import PlanError
 from producer.models.prompt_style import TEMPO_POSITIONS
 from producer.modules.heads import TEMPO_CENTER, TEMPO_SCALE  # noqa: F401 - re-exported
-from producer.plan import KEYS, MODES, STYLE_BPM, STYLES, PlanReason, ProductionPlan, StemSpec
+from producer.plan import (
+    KEYS,
+    MODES,
+    ROLES,
+    STYLE_BPM,
+    STYLES,
+    PlanReason,
+    ProductionPlan,
+    StemSpec,
+)
 
 #: Roles the built-in generators can make; the planner chooses among these.
 GENERATED_ROLES = ("drums", "bass", "melody", "harmony")
@@ -151,8 +160,6 @@ def decide_plan(
     request that contradicts itself or leaves nothing to make raises `PlanError`. Every field
     gets a `PlanReason` in `plan.reasons`.
     """
-    from producer.plan import ROLES
-
     analysis = analysis or InputAnalysis()
     _check_conflicts(hints)
     reasons: list[PlanReason] = []

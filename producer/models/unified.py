@@ -33,11 +33,26 @@ import numpy as np
 import torch
 from torch import nn
 
+from producer.audio.analysis import estimate_key, estimate_tempo
+from producer.audio.io import check_audio_array, load_audio
+from producer.audio.mastering import reference_mix
+from producer.audio.quality import assess
 from producer.errors import ModelNotFoundError, ProducerError
+from producer.faust.validate import validate
+from producer.faust.writer import writer_ebnf
+from producer.generators import generate_stems
 from producer.hub import quiet_progress
-from producer.models import losses
+from producer.models import losses, planning
 from producer.models.config import DEFAULT, UnifiedConfig
 from producer.models.decoder import FaustPrefix, encode_scripts, load_decoder
+from producer.models.planning import InputAnalysis
+from producer.models.prompt_rules import parse_prompt
+from producer.models.threads import decode_threads
+from producer.modules.audio_encoder import AudioEncoder
+from producer.modules.features import AUDIO_FEATURE_DIM, audio_features
+from producer.modules.heads import PlanningHead, QualityHead
+from producer.modules.norm import RunningNorm
+from producer.modules.text_encoder import TextEncoder
 from producer.plan import KEYS, MODES, ROLES, STYLES, ProductionPlan
 
 #: The package's own trained checkpoint, used whenever no `--checkpoint` is given.
@@ -65,12 +80,6 @@ class UnifiedProducerModel(nn.Module):
         train_text_encoder: bool | None = None,
     ):
         super().__init__()
-        from producer.modules.audio_encoder import AudioEncoder
-        from producer.modules.features import AUDIO_FEATURE_DIM
-        from producer.modules.heads import PlanningHead, QualityHead
-        from producer.modules.norm import RunningNorm
-        from producer.modules.text_encoder import TextEncoder
-
         config = config or UnifiedConfig()
         config.text_model_name = text_model_name if text_model_name else config.text_model_name
         config.decoder_model_name = decoder_model_name or config.decoder_model_name
@@ -263,9 +272,6 @@ class UnifiedProducerModel(nn.Module):
         `planning.InputAnalysis`) gives measurements made already, so the song is not analysed
         twice.
         """
-        from producer.models import planning
-        from producer.models.prompt_rules import parse_prompt
-
         self.eval()
         hints = parse_prompt(text_prompt)
         audio_feat = has_audio = None
@@ -293,8 +299,6 @@ class UnifiedProducerModel(nn.Module):
         self, plan: ProductionPlan, duration: float | None = None, seed: int = 0
     ) -> dict:
         """Every stem the plan generates, `{role: Stem}`, at the model's sample rate."""
-        from producer.generators import generate_stems
-
         return generate_stems(plan, duration, seed=seed, sample_rate=self.config.sample_rate)
 
     @torch.no_grad()
@@ -335,9 +339,8 @@ class UnifiedProducerModel(nn.Module):
         mixes them in this order. Decoding is constrained by the writer grammar for exactly these
         roles, so every script validates and compiles.
         """
-        from producer.faust.validate import validate
+        # deferred: transformers, xgrammar and scipy (constrained decoding)
         from producer.models.constrained_batch import constrained_generate_batch
-        from producer.models.threads import decode_threads
 
         self.eval()
         roles = _stem_roles(stems)
@@ -385,7 +388,7 @@ class UnifiedProducerModel(nn.Module):
         return ((lp * m).sum(1) / m.sum(1).clamp(min=1)).tolist()
 
     def _constraint(self, roles: tuple[str, ...]):
-        from producer.faust.writer import writer_ebnf
+        # deferred: transformers, xgrammar and scipy (constrained decoding)
         from producer.models.constrained import GrammarConstraint
 
         key = (roles, self.config.sample_rate)
@@ -438,8 +441,6 @@ class UnifiedProducerModel(nn.Module):
         reference: np.ndarray | None = None,
     ):
         """The meters' `QualityReport` with the learned `score` filled in."""
-        from producer.audio.quality import assess
-
         report = assess(audio, sample_rate)
         score = self.quality_score(audio, sample_rate, stems, text_prompt, reference=reference)
         return report.model_validate({**report.model_dump(), "score": score})
@@ -532,37 +533,25 @@ class UnifiedProducerModel(nn.Module):
 
 def _audio_array(audio, sample_rate: int | None) -> tuple[np.ndarray, int]:
     if isinstance(audio, (str, os.PathLike)):
-        from producer.audio.io import load_audio
-
         rate = sample_rate or 44100
         return load_audio(audio, rate), rate
     if sample_rate is None:
         raise ValueError("sample_rate is required with an audio array")
-    from producer.audio.io import check_audio_array
-
     return check_audio_array(audio, sample_rate, name="input audio"), sample_rate
 
 
 def _analyse(audio: np.ndarray, sample_rate: int, role: str | None):
-    from producer.audio.analysis import estimate_key, estimate_tempo
-    from producer.models.planning import InputAnalysis
-
     tempo = estimate_tempo(audio, sample_rate)
     key = estimate_key(audio, sample_rate)
     return InputAnalysis(bpm=round(float(tempo.bpm), 1), key=key.key, mode=key.mode, role=role)
 
 
 def _features(audio: np.ndarray, sample_rate: int) -> torch.Tensor:
-    from producer.modules.features import audio_features
-
     return torch.from_numpy(np.asarray(audio_features(audio, sample_rate), dtype=np.float32))
 
 
 def reference_features(stems: Mapping[str, Any], sample_rate: int) -> np.ndarray | None:
     """Features of the stems' reference mix (`producer.audio.mastering.reference_mix`), or None."""
-    from producer.audio.mastering import reference_mix
-    from producer.modules.features import audio_features
-
     ref = reference_mix({r: _stem_audio(s) for r, s in stems.items()}, sample_rate)
     return None if ref is None else audio_features(ref, sample_rate)
 
@@ -583,8 +572,6 @@ def _stem_audio(stem) -> np.ndarray:
 
 def _stem_feature_tensor(stems: Mapping[str, Any], sample_rate: int, device):
     """(1, 6, F) stem features in ROLES order and the (1, 6) mask of present roles."""
-    from producer.modules.features import AUDIO_FEATURE_DIM
-
     feat = torch.zeros(1, len(ROLES), AUDIO_FEATURE_DIM)
     mask = torch.zeros(1, len(ROLES))
     for role, stem in stems.items():

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from producer.audio import loudness  # imports scipy.signal lazily, on first use
 from producer.errors import AudioInputError
 
 __all__ = [
@@ -284,8 +285,6 @@ def audio_features(audio: np.ndarray, sample_rate: float) -> np.ndarray:
     on both channels. Raises ``AudioInputError`` for empty, non-finite or wrongly shaped
     arrays and for sample rates under 8 kHz; silence is fine (finite floor values).
     """
-    from producer.audio import loudness  # imports scipy.signal lazily, on first use
-
     x = _as_channels(audio)
     sr = float(sample_rate)
     if not sr >= MIN_SAMPLE_RATE:  # also refuses NaN

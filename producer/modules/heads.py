@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from producer.modules.periodic import PeriodicEmbedding
 from producer.plan import KEYS, MODES, ROLES, STYLES
 
 __all__ = [
@@ -108,8 +109,6 @@ class QualityHead(nn.Module):
 
     def __init__(self, in_dim: int, hidden: int = 128, dropout: float = 0.1, periodic: int = 0):
         super().__init__()
-        from producer.modules.periodic import PeriodicEmbedding
-
         self.config = QualityHeadConfig(in_dim, hidden, dropout, periodic)
         self.periodic = PeriodicEmbedding(periodic) if periodic else None
         width = in_dim - periodic + (self.periodic.out_dim if self.periodic else 0)

@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from producer.models.decoder import encode_scripts
+from producer.modules.features import AUDIO_FEATURE_DIM
 from producer.plan import ROLES
 
 Row = dict[str, Any]
@@ -38,8 +39,6 @@ Row = dict[str, Any]
 
 def example_to_row(example) -> Row:
     """A `producer.data.dataset.SongExample` as a flat row."""
-    from producer.modules.features import AUDIO_FEATURE_DIM
-
     p = example.planning
     stem_feat = np.zeros((len(ROLES), AUDIO_FEATURE_DIM), np.float32)
     stem_mask = np.zeros(len(ROLES), np.float32)

@@ -22,7 +22,12 @@ import json
 import time
 from pathlib import Path
 
-from producer.models.unified import DEFAULT_CHECKPOINT
+from producer.atomic import atomic_path
+from producer.data.synth import synthesize_corpus
+from producer.models.config import preset
+from producer.models.unified import DEFAULT_CHECKPOINT, UnifiedProducerModel
+from producer.training.prompt_eval import load_eval_prompts, score_planner
+from producer.training.trainer import TrainConfig, UnifiedProducerTrainer
 
 
 def build(
@@ -38,12 +43,6 @@ def build(
     duration: float = 4.0,
 ) -> dict:
     import torch
-
-    from producer.atomic import atomic_path
-    from producer.data.synth import synthesize_corpus
-    from producer.models.config import preset
-    from producer.models.unified import UnifiedProducerModel
-    from producer.training.trainer import TrainConfig, UnifiedProducerTrainer
 
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -79,8 +78,6 @@ def build(
     metrics = trainer.evaluate(heldout_dir, scripts=eval_scripts)
     timings["eval_s"] = time.perf_counter() - t
     # The planner on hand-written prompts that training never saw (prompt_eval).
-    from producer.training.prompt_eval import load_eval_prompts, score_planner
-
     metrics["eval_prompts"] = score_planner(model.plan_production, load_eval_prompts()).summary()
 
     model.save_pretrained(out)

@@ -18,7 +18,10 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from producer.errors import ProducerError
+from producer.errors import FaustCompileError, FaustValidationError, ProducerError
+from producer.faust.engine import program_io
+from producer.faust.validate import validate
+from producer.models.losses import token_accuracy
 from producer.models.planning import GENERATED_ROLES
 from producer.plan import ROLES, STYLES
 from producer.training.batch import Row, collate
@@ -66,8 +69,6 @@ def quality_and_token_metrics(model, rows: Sequence[Row], batch_size: int = 16) 
     model.eval()
     pred, pred_alone, target = [], [], []
     correct = total = 0
-    from producer.models.losses import token_accuracy
-
     for start in range(0, len(rows), batch_size):
         batch = collate(rows[start : start + batch_size], model.tokenizer, device=model.device)
         fused = model.fuse_prompt(model.encode_text(batch["prompts"]), None, None)
@@ -98,10 +99,6 @@ def quality_and_token_metrics(model, rows: Sequence[Row], batch_size: int = 16) 
 
 def compile_rate(model, rows: Sequence[Row], scripts: int, seed: int = 0) -> dict[str, float]:
     """Write `scripts` mixes (cycling over the rows' role sets) and compile each with libfaust."""
-    from producer.errors import FaustCompileError, FaustValidationError
-    from producer.faust.engine import program_io
-    from producer.faust.validate import validate
-
     if scripts <= 0:
         return {}
     sr = model.config.sample_rate

@@ -164,6 +164,7 @@ def baseline_planners(model, seed: int = 0) -> dict[str, Callable[[str], Product
     """Planners to compare with: the planning head without the prompt rules, and random."""
     import torch
 
+    # deferred: torch (the planner baselines run the model; scoring plans does not)
     from producer.models.planning import GENERATED_ROLES
     from producer.modules.heads import TEMPO_CENTER, TEMPO_SCALE
 

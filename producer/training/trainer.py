@@ -27,9 +27,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from producer.atomic import atomic_path
+from producer.data.dataset import UnifiedProducerDataset
 from producer.errors import ProducerError
-from producer.models.unified import TASKS
+from producer.models.unified import TASKS, UnifiedProducerModel
 from producer.training.batch import Row, collate, example_to_row, to_device
+from producer.training.evaluate import evaluate_rows
 from producer.training.step import train_step, trainable_parameters
 
 
@@ -187,8 +190,6 @@ class UnifiedProducerTrainer:
     ) -> dict[str, float]:
         """Planning F1, style accuracy, tempo error, quality Spearman, Faust token accuracy and
         compile rate on `data_dir` (default: the training data). See `evaluate.evaluate_rows`."""
-        from producer.training.evaluate import evaluate_rows
-
         rows = self.rows
         if data_dir is not None:
             rows = load_rows(
@@ -205,8 +206,6 @@ class UnifiedProducerTrainer:
     def save_checkpoint(self, directory: str | os.PathLike) -> Path:
         """Model (save_pretrained layout) + optimizer/scheduler state + counters, atomically."""
         from safetensors.torch import save_file
-
-        from producer.atomic import atomic_path
 
         directory = Path(directory)
         self.model.save_pretrained(directory / "model")
@@ -228,8 +227,6 @@ class UnifiedProducerTrainer:
     def load_checkpoint(self, directory: str | os.PathLike) -> None:
         """Resume from `save_checkpoint` output: weights, optimizer, schedule and counters."""
         from safetensors.torch import load_file
-
-        from producer.models.unified import UnifiedProducerModel
 
         directory = Path(directory)
         state_file = directory / "trainer_state.json"
@@ -258,8 +255,6 @@ def load_rows(
     progress: bool = True,
 ) -> list[Row]:
     """Every usable song of a folder as a training row (bad songs are reported and skipped)."""
-    from producer.data.dataset import UnifiedProducerDataset
-
     ds = UnifiedProducerDataset(
         data_dir,
         sample_rate=sample_rate,
