@@ -14,15 +14,15 @@ __all__ = ["Producer", "UnifiedProducerModel", "UnifiedProducerTrainer"]
 
 def __getattr__(name: str) -> Any:
     if name == "Producer":
-        from producer.pipeline import Producer
+        from producer.pipeline import Producer  # deferred: numpy, the audio stack
 
         return Producer
     if name == "UnifiedProducerModel":
-        from producer.models.unified import UnifiedProducerModel
+        from producer.models.unified import UnifiedProducerModel  # deferred: torch
 
         return UnifiedProducerModel
     if name == "UnifiedProducerTrainer":
-        from producer.training.trainer import UnifiedProducerTrainer
+        from producer.training.trainer import UnifiedProducerTrainer  # deferred: torch
 
         return UnifiedProducerTrainer
     raise AttributeError(f"module 'producer' has no attribute {name!r}")

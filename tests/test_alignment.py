@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from producer.alignment import grid_cut, shift_stem
 from producer.generators.events import NoteEvent, Stem
+from producer.pipeline.alignment import grid_cut, shift_stem
 
 SR = 8000
 BPM = 120.0

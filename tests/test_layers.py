@@ -1,4 +1,4 @@
-"""The library never imports its command line or its Ray jobs (issue 17): `producer.cli*` and
+"""The library never imports its command line or its Ray jobs (issue 17): `producer.cli` and
 `ray_jobs` sit on top of it, as thin entry points. Function-level imports count too: they are
 how the old cycles hid."""
 
@@ -25,7 +25,7 @@ def test_the_library_never_imports_the_cli_or_the_jobs():
     library = [
         p
         for p in (ROOT / "producer").rglob("*.py")
-        if not p.name.startswith("cli") and "weights" not in p.parts
+        if p.relative_to(ROOT / "producer").parts[0] != "cli" and "weights" not in p.parts
     ]
     assert len(library) > 50
     bad = [

@@ -196,7 +196,7 @@ def test_a_script_that_does_not_split_falls_back_to_a_whole_render_without_a_ver
 
 
 def test_a_failing_critic_never_fails_the_production(producer, two_stems, monkeypatch):
-    import producer.pipeline as pipeline
+    import producer.pipeline.producer as pipeline
 
     def broken(*args, **kwargs):
         raise RuntimeError("critic bug")
@@ -250,7 +250,7 @@ def test_without_the_teacher_only_the_models_candidates_are_rendered(producer):
 
 
 def test_a_failing_teacher_never_fails_the_production(producer, monkeypatch):
-    import producer.pipeline as pipeline
+    import producer.pipeline.producer as pipeline
 
     def broken(*args, **kwargs):
         raise RuntimeError("teacher bug")

@@ -12,9 +12,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from producer import report_plot
 from producer.audio.loudness import integrated_loudness
-from producer.report_plot import DPI, FIGSIZE, LOUDNESS_FLOOR_LUFS, plot_result, role_colour
+from producer.pipeline import report_plot
+from producer.pipeline.report_plot import (
+    DPI,
+    FIGSIZE,
+    LOUDNESS_FLOOR_LUFS,
+    plot_result,
+    role_colour,
+)
 from tests.conftest import SR, synth_stem
 
 PLAN = "style: trap\nbpm: 140\nkey: F minor\nstems:\n  - drums: generate\n  - bass: generate\nquality: 0.71"

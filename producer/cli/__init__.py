@@ -1,10 +1,14 @@
 """The `producer` command: parse arguments, call the library, print the result.
 
 Domain errors become one line on stderr and exit code 2; nothing is written at the output path
-when a command fails. Heavy modules are imported inside the commands so `producer --help` and the
-light commands start fast.
+when a command fails. Modules that load numpy (audio, Faust, generators, the pipeline) are imported
+inside the command that needs them, so `producer --help` and the light commands start fast.
 
-Before any work: numeric options are range-checked as they are parsed (`cli_options`), and a
+The subcommands live beside this module: `demo`, `assess`, `model` (plan, write-faust, train,
+faust-train, synth-data), `jobs` (submit, preprocess), `serve`; `options` holds the
+range-checked option types.
+
+Before any work: numeric options are range-checked as they are parsed (`cli.options`), and a
 usage error is one line too (`OneLineParser`); output paths are checked (`user_files.
 check_output_path`), and script files are read only when they are regular files of at most
 64 KiB (`user_files.read_script_file`).
@@ -16,10 +20,25 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
-from producer import cli_options as opt
-from producer.plan import DEFAULT_PROMPT  # noqa: F401 (re-exported for cli_model)
+from pydantic import ValidationError
+
+from producer.atomic import atomic_path
+from producer.cli import options as opt
+from producer.cli.assess import add_assess_command
+from producer.cli.demo import add_demo_command
+from producer.cli.jobs import add_job_commands
+from producer.cli.model import add_model_commands
+from producer.cli.serve import add_serve_command
+from producer.errors import ProducerError
+from producer.faust.grammar import EBNF
+from producer.plan import DEFAULT_PROMPT, ProductionPlan
+from producer.user_files import check_output_path, read_script_file, read_user_text
+
+__all__ = ["DEFAULT_PROMPT", "EXIT_USAGE", "OneLineParser", "build_parser", "main"]
 
 EXIT_USAGE = 2
 
@@ -37,13 +56,13 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
+    # deferred: numpy (and soundfile), so that `producer --help` stays fast
     from producer.audio.io import SAVE_FORMATS, save_audio
     from producer.audio.loudness import true_peak_dbtp
     from producer.audio.stems import load_stems
     from producer.faust.compile_guard import check_compiles
     from producer.faust.render import render_checked
     from producer.faust.validate import validate
-    from producer.user_files import check_output_path, read_script_file
 
     # The output first: a folder or a missing parent there used to fail after the render.
     check_output_path(args.output, suffixes=tuple(SAVE_FORMATS))
@@ -70,8 +89,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from producer.faust.validate import validate
-    from producer.user_files import read_script_file
+    from producer.faust.validate import validate  # deferred: numpy, so `--help` stays fast
 
     v = validate(read_script_file(args.file), n_stems=args.stems, sample_rate=args.sample_rate)
     layout = "stereo" if v.channels_per_stem == 2 else "mono"
@@ -84,9 +102,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    import time
-    from pathlib import Path
-
+    # deferred: numpy (and soundfile)
     from producer.audio.io import save_audio
     from producer.generators import generate_stems
     from producer.generators.midi import save_midi
@@ -126,14 +142,8 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _plan_from_args(args: argparse.Namespace):
-    from pydantic import ValidationError
-
-    from producer.plan import ProductionPlan
-
     try:
         if args.plan:
-            from producer.user_files import read_user_text
-
             return ProductionPlan.model_validate_json(read_user_text(args.plan, what="plan"))
         roles = [r.strip() for r in args.roles.split(",") if r.strip()]
         return ProductionPlan(
@@ -153,21 +163,15 @@ def _plan_from_args(args: argparse.Namespace):
 
 
 def _user_error(message: str):
-    from producer.errors import ProducerError
-
     return ProducerError(message)
 
 
 def _write_json(path, data) -> None:
-    from producer.atomic import atomic_path
-
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(data, indent=2) + "\n")
 
 
 def _cmd_grammar(args: argparse.Namespace) -> int:
-    from producer.faust.grammar import EBNF
-
     print(EBNF, end="")
     return 0
 
@@ -179,8 +183,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-
-    from producer.cli_demo import add_demo_command
 
     add_demo_command(sub)
 
@@ -207,8 +209,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     val.set_defaults(func=_cmd_validate)
 
-    from producer.cli_assess import add_assess_command
-
     add_assess_command(sub)
 
     gen = sub.add_parser("generate", help="generate stems from a plan (file or flags)")
@@ -233,15 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     gram = sub.add_parser("faust-grammar", help="print the mix language's grammar (EBNF)")
     gram.set_defaults(func=_cmd_grammar)
 
-    from producer.cli_model import add_model_commands
-
     add_model_commands(sub)
 
-    from producer.cli_jobs import add_job_commands
-
     add_job_commands(sub)
-
-    from producer.cli_serve import add_serve_command
 
     add_serve_command(sub)
     return parser
@@ -250,8 +244,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `producer` console script."""
     args = build_parser().parse_args(argv)
-    from producer.errors import ProducerError
-
     try:
         return args.func(args)
     except ProducerError as err:
@@ -272,7 +264,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -23,7 +23,9 @@ import json
 import math
 from pathlib import Path
 
-from producer import cli_options as opt
+from producer.cli import options as opt
+from producer.errors import FaustValidationError, ProducerError
+from producer.user_files import read_script_file
 
 __all__ = ["add_assess_command", "critic_summary", "verdict_lines"]
 
@@ -62,8 +64,6 @@ def add_assess_command(sub) -> None:
 
 
 def run_assess(args: argparse.Namespace) -> int:
-    from producer.errors import ProducerError
-
     critic_mode = args.stems is not None or args.script is not None
     if critic_mode:
         if args.file is not None:
@@ -82,6 +82,7 @@ def run_assess(args: argparse.Namespace) -> int:
 
 
 def _meter(args: argparse.Namespace) -> int:
+    # deferred: numpy (and soundfile), so that `producer --help` stays fast
     from producer.audio.io import load_audio
     from producer.audio.quality import assess
 
@@ -109,16 +110,15 @@ def _meter(args: argparse.Namespace) -> int:
 
 
 def _critique(args: argparse.Namespace) -> int:
+    # deferred: numpy (and soundfile), so that `producer --help` stays fast
     from producer.audio.io import load_audio
     from producer.audio.stems import stem_files
-    from producer.errors import FaustValidationError, ProducerError
     from producer.faust.compile_guard import check_compiles
     from producer.faust.validate import validate
     from producer.mixing.critic import critique
     from producer.mixing.descriptors import apply_descriptors
     from producer.mixing.reference import style_targets
     from producer.mixing.solo import render_with_solos
-    from producer.user_files import read_script_file
 
     folder = Path(args.stems)
     if not folder.is_dir():

@@ -1,4 +1,4 @@
-"""`producer demo`: the whole pipeline from the command line (a thin shell over pipeline.py).
+"""`producer demo`: the whole pipeline from the command line (a thin shell over the pipeline).
 
     producer demo                                              # the default prompt, 20 s
     producer demo --input your_song.wav --prompt "Create a dark trap beat with heavy 808s" \\
@@ -11,7 +11,7 @@ pass, score 0.93", and what it found, one sentence a line) and the prompt's mix 
 its targets. `--quiet` prints only the summary line, `--json` the report (result.json's content)
 instead. A picture that cannot be drawn is a warning line on stderr (and in the report's
 "warnings"), never a failure; the files are written as one set or not at all
-(`result_files.write_result`).
+(`pipeline.result_files.write_result`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,11 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
-from producer import cli_options as opt
+from producer.cli import options as opt
+from producer.cli.assess import critic_summary
+from producer.errors import ProducerError
 from producer.plan import DEFAULT_PROMPT, ROLES
 
 SAMPLE_RATE = 44100  # the models' working rate (read again from the model once loaded)
@@ -82,10 +85,6 @@ def add_demo_command(sub) -> None:
 
 
 def _check_output(path: str) -> None:
-    from pathlib import Path
-
-    from producer.errors import ProducerError
-
     out = Path(path)
     if out.suffix.lower() != ".wav":
         raise ProducerError(f"--output must be a .wav file, got '{path}'")
@@ -95,8 +94,6 @@ def _check_output(path: str) -> None:
 
 def critic_lines(result) -> list[str]:
     """The mix critic's verdict on the kept mix, and the prompt's mix words, as a few lines."""
-    from producer.cli_assess import critic_summary
-
     if result.mix is None:
         lines = ["  mix critic: not measured (the kept script does not mix stem by stem)"]
     else:
@@ -109,8 +106,10 @@ def critic_lines(result) -> list[str]:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    # deferred: numpy, and torch once the model loads; `producer.pipeline.Producer` is read
+    # here, at run time (tests put a fake one there)
     from producer.pipeline import Producer
-    from producer.result_files import check_output, write_result
+    from producer.pipeline.result_files import check_output, write_result
 
     _check_output(args.output)
     check_output(args.output)  # a read-only or missing folder is said now, not after the work
@@ -124,7 +123,7 @@ def run_demo(args: argparse.Namespace) -> int:
     song = None
     if args.input is not None:
         # Read the song before loading the model: a bad file is reported at once.
-        from producer.audio.io import load_audio
+        from producer.audio.io import load_audio  # deferred: numpy
 
         song = load_audio(args.input, sample_rate=SAMPLE_RATE)
     say("loading the model …")

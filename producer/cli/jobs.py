@@ -5,7 +5,7 @@
 
 `submit` sends `python -m ray_jobs.<kind>` to a Ray cluster and follows it (`ray_jobs.submit`);
 `preprocess` runs the Ray Data job here, with every flag of `python -m ray_jobs.preprocess`.
-(`train` lives in cli_model: the single-process trainer, or the Ray job with `--config`.)
+(`train` lives in cli.model: the single-process trainer, or the Ray job with `--config`.)
 Registered into the main parser by `add_job_commands`; the job modules are imported only when a
 command runs.
 """

@@ -13,8 +13,13 @@ import sys
 import time
 from pathlib import Path
 
-from producer import cli_options as opt
+from producer.atomic import atomic_path
+from producer.cli import options as opt
+from producer.errors import ProducerError
+from producer.models.config import preset
 from producer.models.loading import load_model  # light: torch loads when a model does
+from producer.plan import DEFAULT_PROMPT
+from producer.user_files import check_output_path
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
@@ -71,9 +76,7 @@ def explain_lines(plan) -> list[str]:
 
 
 def _cmd_write_faust(args: argparse.Namespace) -> int:
-    from producer.atomic import atomic_path
-    from producer.audio.stems import load_stems
-    from producer.user_files import check_output_path
+    from producer.audio.stems import load_stems  # deferred: numpy
 
     if args.output:  # before the model loads: a folder or a missing parent fails at once
         check_output_path(args.output)
@@ -97,7 +100,7 @@ def _cmd_write_faust(args: argparse.Namespace) -> int:
 
 
 def _train_config(args: argparse.Namespace, tasks: tuple[str, ...]):
-    from producer.training.trainer import TrainConfig
+    from producer.training.trainer import TrainConfig  # deferred: torch
 
     return TrainConfig(
         batch_size=args.batch_size,
@@ -110,7 +113,7 @@ def _train_config(args: argparse.Namespace, tasks: tuple[str, ...]):
 
 
 def _run_training(args: argparse.Namespace, tasks: tuple[str, ...], model) -> int:
-    from producer.training.trainer import UnifiedProducerTrainer
+    from producer.training.trainer import UnifiedProducerTrainer  # deferred: torch
 
     trainer = UnifiedProducerTrainer(model, args.data_dir, args.device, _train_config(args, tasks))
     out = Path(args.checkpoint)
@@ -153,8 +156,6 @@ _TRAIN_DEFAULTS: dict[str, object] = {}
 def config_overrides(args: argparse.Namespace) -> list[str]:
     """`key=value` overrides for the job config from the flags given beside `--config`, then
     `--set` (last wins); ProducerError naming a flag that has no place in a job config."""
-    from producer.errors import ProducerError
-
     refused = [
         f"--{dest.replace('_', '-')} ({why})"
         for dest, why in _NOT_WITH_CONFIG.items()
@@ -181,13 +182,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if getattr(args, dest) is None:
             setattr(args, dest, default)
     if not args.data_dir or not args.checkpoint:
-        from producer.errors import ProducerError
-
         raise ProducerError("give --data-dir and --checkpoint (one process), or --config (Ray)")
     import torch
 
-    from producer.models.config import preset
-    from producer.models.unified import UnifiedProducerModel
+    from producer.models.unified import UnifiedProducerModel  # deferred: torch
 
     torch.manual_seed(args.seed)
     if args.init:
@@ -208,7 +206,7 @@ def _cmd_faust_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_synth_data(args: argparse.Namespace) -> int:
-    from producer.data.synth import synthesize_corpus
+    from producer.data.synth import synthesize_corpus  # deferred: numpy
 
     started = time.perf_counter()
     paths = synthesize_corpus(
@@ -251,8 +249,6 @@ def _common_training_args(
 
 def add_model_commands(sub) -> None:
     """Register the model commands on the main parser's subparsers."""
-    from producer.cli import DEFAULT_PROMPT
-
     plan = sub.add_parser("plan", help="plan a production from a prompt (and a song)")
     plan.add_argument("--prompt", default=DEFAULT_PROMPT)
     plan.add_argument("--input", help="a song or stem the production builds on")

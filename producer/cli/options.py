@@ -7,7 +7,7 @@ Every number a user types is checked while the command line is parsed, before an
 loaded or allocated: `--sample-rate 0` used to end in an internal error, `assess --sample-rate
 50000000` allocated 3.2 GB before failing, `--target-lufs inf` was accepted and `-1000` wrote a
 silent file. A refusal names the value and the valid range, and argparse prints it as one line
-with exit code 2 (`cli.OneLineParser`).
+with exit code 2 (`producer.cli.OneLineParser`).
 
 The ranges and why:
 

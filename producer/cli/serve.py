@@ -20,7 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-from producer import cli_options as opt
+from producer.cli import options as opt
+from producer.serving.launch import load_config, start, stop
 
 DEFAULT_CONFIG = "serve_configs/local.yaml"
 
@@ -29,15 +30,13 @@ def _config_path(name: str) -> Path:
     """The config as given; the shipped default also from the repository when run elsewhere."""
     path = Path(name)
     if not path.exists() and name == DEFAULT_CONFIG:
-        shipped = Path(__file__).resolve().parents[1] / DEFAULT_CONFIG
+        shipped = Path(__file__).resolve().parents[2] / DEFAULT_CONFIG
         if shipped.exists():
             return shipped
     return path
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from producer.serving.launch import load_config, start, stop
-
     path = _config_path(args.config)
     config = load_config(
         path,

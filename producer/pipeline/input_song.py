@@ -11,18 +11,22 @@ Two kinds of input:
 Analysis measures tempo and beat grid, key and mode, and loudness of what was given. The plan
 takes the song's tempo and key unless the prompt says otherwise, and `grid_offset` is where the
 song's first beat falls, so the generated stems can be shifted onto the song's grid
-(`producer.alignment`).
+(`producer.pipeline.alignment`).
 """
 
 from __future__ import annotations
 
 import math
 import os
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from producer.audio.analysis import estimate_key, estimate_tempo
+from producer.audio.io import check_audio_array, load_audio
+from producer.audio.loudness import integrated_loudness
 from producer.errors import AudioInputError, ProducerError
 from producer.plan import ROLES
 
@@ -99,10 +103,6 @@ def prepare_input(
     Raises `AudioInputError` for unusable audio, `ModelNotFoundError` when the separator's
     weights are not on disk, `ProducerError` for an unknown role.
     """
-    import time
-
-    from producer.audio.io import check_audio_array, load_audio
-
     if role is not None and role not in ROLES:
         raise ProducerError(f"unknown input role '{role}': roles are {', '.join(ROLES)}")
     timings: dict[str, float] = {}
@@ -140,8 +140,6 @@ def prepare_input(
 
 
 def _check_not_silent(audio: np.ndarray, sample_rate: int, path: str | None) -> None:
-    from producer.audio.loudness import integrated_loudness
-
     if not math.isfinite(integrated_loudness(audio, sample_rate)):
         where = f"{path}: " if path else ""
         raise AudioInputError(f"{where}the input is silent: nothing to build a production on")
@@ -150,8 +148,7 @@ def _check_not_silent(audio: np.ndarray, sample_rate: int, path: str | None) -> 
 def _separate_and_keep(
     audio: np.ndarray, sample_rate: int, separator, device: str, progress: bool, download: bool
 ) -> dict[str, np.ndarray]:
-    from producer.audio.loudness import integrated_loudness
-    from producer.audio.separation import Separator, SeparatorConfig
+    from producer.audio.separation import Separator, SeparatorConfig  # deferred: torch, demucs
 
     config = SeparatorConfig(
         model=os.fspath(separator), device=device, progress=progress, download=download
@@ -168,9 +165,6 @@ def _separate_and_keep(
 def _analyse(song: InputSong) -> None:
     """Tempo, beats, key and loudness. Tempo and key are read from the whole input: for a
     separated mix the full mix carries the drums and harmony the vocals alone lack."""
-    from producer.audio.analysis import estimate_key, estimate_tempo
-    from producer.audio.loudness import integrated_loudness
-
     tempo = estimate_tempo(song.audio, song.sample_rate)
     song.bpm = round(float(tempo.bpm), 1) if tempo.bpm > 0 else None
     song.beats = [float(b) for b in np.asarray(tempo.beats)]

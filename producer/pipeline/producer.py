@@ -8,10 +8,10 @@
 Stages, each timed (`ProductionResult.timings`):
 
     input     load the song; separate it with Demucs (a full mix) or keep it (a single stem);
-              measure tempo, beats, key and loudness            (producer.input_song)
+              measure tempo, beats, key and loudness       (producer.pipeline.input_song)
     plan      the unified model plans style, tempo, key and stems; the song's tempo and key win
               over the model, explicit words in the prompt win over both
-    generate  the generators make every `generate` stem, on the song's beat grid (alignment.py)
+    generate  the generators make every `generate` stem, on the song's beat grid (alignment)
     write     the model writes `candidates` Faust mix scripts (grammar-constrained); beside it,
               the mixing teacher (`producer.mixing.teacher`) searches one more script against
               the critic, the way an engineer would mix the stems (`teach_mix`)
@@ -46,14 +46,19 @@ from typing import Any
 import numpy as np
 
 from producer.errors import ProducerError, RenderError
+from producer.faust.render import render
+from producer.generators import generate_stem
 from producer.generators.events import Stem
-from producer.input_song import InputSong, prepare_input
 from producer.mixing.critic import MixVerdict, critique
 from producer.mixing.descriptors import DescriptorMatch, apply_descriptors
 from producer.mixing.reference import style_targets
 from producer.mixing.solo import SoloRenderError, render_with_solos
 from producer.mixing.targets import MixTargets
 from producer.mixing.teacher import TeacherResult, teach
+from producer.models.loading import load_model  # light: torch loads when a model does
+from producer.modules.features import audio_features
+from producer.pipeline.alignment import grid_cut, shift_stem
+from producer.pipeline.input_song import InputSong, prepare_input
 from producer.plan import DEFAULT_PROMPT, MAX_DURATION, ProductionPlan
 from producer.schemas import QualityReport
 
@@ -293,8 +298,6 @@ class Producer:
         model=None,
         mix_teacher: bool = True,
     ):
-        from producer.models.loading import load_model
-
         self.device = device
         self.separator = separator
         self.separator_download = separator_download
@@ -415,7 +418,7 @@ class Producer:
 
     def plan(self, prompt: str, song: InputSong | None, duration: float) -> ProductionPlan:
         """The production plan; a song lends its measured tempo, key and kept stem."""
-        from producer.models.planning import InputAnalysis
+        from producer.models.planning import InputAnalysis  # deferred: torch
 
         if song is None:
             return self.model.plan_production(prompt, duration=duration)
@@ -445,7 +448,6 @@ class Producer:
         pool: ThreadPoolExecutor | None = None,
     ) -> list[tuple[str, float]]:
         """`candidates` Faust mix scripts with their mean token log-probabilities."""
-        from producer.modules.features import audio_features
 
         def featured(stem: Stem) -> _Featured:
             return _Featured(stem.audio, audio_features(stem.audio, self.sample_rate))
@@ -633,9 +635,6 @@ def generate_stems_for(
 ) -> dict[str, Stem]:
     """Every stem of the plan in plan order: generated ones on the song's grid, kept ones
     exactly as they came in. With a `pool`, stems are generated side by side."""
-    from producer.alignment import grid_cut, shift_stem
-    from producer.generators import generate_stem
-
     cut = grid_cut(song.grid_offset, plan.seconds_per_bar) if song is not None else 0.0
 
     def make(spec) -> Stem:
@@ -657,8 +656,6 @@ def render_master(
     script: str, stems: Mapping[str, Stem], plan: ProductionPlan, sample_rate: int
 ) -> np.ndarray:
     """The mastered mix of the stems through one script (validated before it runs)."""
-    from producer.faust.render import render
-
     audio = {role: s.audio for role, s in stems.items()}
     return render(script, audio, sample_rate, target_lufs=plan.target_lufs)
 
@@ -743,7 +740,7 @@ def render_and_critique(
 
 def reference_of(stems: Mapping[str, Stem], sample_rate: int) -> np.ndarray | None:
     """Features of the stems' reference mix, which the quality score compares with."""
-    from producer.models.unified import reference_features
+    from producer.models.unified import reference_features  # deferred: torch
 
     return reference_features(stems, sample_rate)
 

@@ -27,8 +27,14 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+import soundfile as sf
+
 from producer.atomic import explain_write_failure, replace_together
+from producer.audio import io as audio_io
 from producer.errors import OutputError
+from producer.generators.midi import save_midi
+from producer.pipeline import report_plot
 
 __all__ = ["check_output", "companion_paths", "plan_text", "write_result"]
 
@@ -156,8 +162,6 @@ def write_result(
 
 def _write_stems(result, folder: Path) -> None:
     """Every stem as <role>.wav, and <role>.mid where it was generated from notes."""
-    from producer.generators.midi import save_midi
-
     folder.mkdir()
     for role, stem in result.stems.items():
         _save_wav(folder / f"{role}.wav", stem.audio, result.sample_rate)
@@ -168,13 +172,9 @@ def _write_stems(result, folder: Path) -> None:
 def _save_wav(path: Path, audio, sample_rate: int) -> None:
     """`save_audio` (24-bit PCM), with libsndfile's errno-less "System error." turned into the
     OSError it stands for (full disk, read-only folder)."""
-    import numpy as np
-    import soundfile as sf
-
-    from producer.audio.io import save_audio
-
     try:
-        save_audio(path, audio, sample_rate)
+        # Read at call time, as `producer.audio.io.save_audio` (tests replace it there).
+        audio_io.save_audio(path, audio, sample_rate)
     except sf.LibsndfileError as err:
         size = _WAV_HEADER + 3 * int(np.size(audio))  # 24-bit samples, every channel
         raise explain_write_failure(err, path.parent, size) from err
@@ -183,11 +183,10 @@ def _save_wav(path: Path, audio, sample_rate: int) -> None:
 def _draw(result, path: Path, shown: Path) -> str | None:
     """Draw the picture at `path`; on any failure the warning to give (about `shown`, the name
     the user knows) instead of an exception: a picture is never worth the audio."""
-    from producer.report_plot import plot_result
-
     try:
         audio = {role: s.audio for role, s in result.stems.items()}
-        plot_result(audio, result.master, result.sample_rate, plan_text(result), path)
+        # Read at call time, as `producer.pipeline.report_plot.plot_result` (tests replace it).
+        report_plot.plot_result(audio, result.master, result.sample_rate, plan_text(result), path)
     except OSError as err:
         if err.errno in _FULL_OR_READ_ONLY:
             raise  # the folder's fault, not the picture's: the rest would fail the same way

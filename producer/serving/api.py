@@ -33,6 +33,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from producer.faust.validate import validate
 from producer.pipeline import DEFAULT_DURATION
 from producer.plan import MAX_DURATION, ProductionPlan
 from producer.serving.backend import Backend, Produced, ProduceJob
@@ -55,7 +56,9 @@ from producer.serving.schemas import (
     RenderRequest,
     RoleName,
 )
-from producer.serving.store import PendingResult, ResultStore, StoredResult
+from producer.serving.store import PendingResult, ResultStore, StoredResult, new_result_id
+from producer.serving.uploads import check_upload_size
+from producer.serving.web import mount_web
 
 __all__ = ["create_api"]
 
@@ -221,8 +224,6 @@ def create_api(
     @api.post("/v1/render", response_model=ProductionBody, responses=_ERRORS)
     async def render(request: RenderRequest):
         async def work():
-            from producer.faust.validate import validate
-
             if len(request.script) > limits.max_script_chars:
                 raise LimitError(f"the script is over {limits.max_script_chars} characters")
             parent = await asyncio.to_thread(store.get, request.result_id)
@@ -291,8 +292,6 @@ def create_api(
 
         return await guarded(work())
 
-    from producer.serving.web import mount_web
-
     mount_web(api, store)  # GET /: the web page, its assets and each result's plot.png
     return api
 
@@ -335,8 +334,6 @@ def _check_produce(limits, prompt: str, duration: float | None, candidates: int)
 
 async def _read_upload(upload: UploadFile, max_bytes: int) -> bytes:
     """The upload's bytes, refused (413) as soon as it passes `max_bytes`."""
-    from producer.serving.uploads import check_upload_size
-
     chunks, size = [], 0
     while chunk := await upload.read(1 << 20):
         size += len(chunk)
@@ -415,8 +412,6 @@ def _store_production(
 def _store_render(
     store: ResultStore, parent: StoredResult, script: str, selection, timings: dict
 ) -> dict:
-    from producer.serving.store import new_result_id
-
     result_id = new_result_id()
     rate = int(parent.record["sample_rate"])
     stems = [

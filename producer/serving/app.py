@@ -11,6 +11,8 @@ deliberately has no `from __future__ import annotations`, so the annotation is t
 from ray.serve import Application
 
 from producer.serving.config import ServeArgs
+from producer.serving.deployments import Generator, Planner, Renderer, Separator, Writer
+from producer.serving.ingress import Ingress
 
 __all__ = ["DEPLOYMENTS", "build_app"]
 
@@ -20,9 +22,6 @@ DEPLOYMENTS = ("Ingress", "Separator", "Planner", "Generator", "Writer", "Render
 
 def build_app(args: ServeArgs) -> Application:
     """Planner, generator, Faust writer and renderer (and a separator) behind one ingress."""
-    from producer.serving.deployments import Generator, Planner, Renderer, Separator, Writer
-    from producer.serving.ingress import Ingress
-
     if not isinstance(args, ServeArgs):  # called from Python with a plain dict
         args = ServeArgs.model_validate(args or {})
     return Ingress.bind(

@@ -22,10 +22,18 @@ import numpy as np
 from ray import serve
 
 from producer.generators.events import Stem
-from producer.input_song import InputSong
 from producer.pipeline import Selection
+from producer.pipeline.input_song import InputSong
 from producer.plan import ProductionPlan
 from producer.serving.config import ServeArgs
+from producer.serving.stages import (
+    GenerateStage,
+    InputStage,
+    PlanStage,
+    RenderStage,
+    WriteStage,
+    setup_process,
+)
 
 __all__ = ["Generator", "Planner", "Renderer", "Separator", "Writer"]
 
@@ -56,8 +64,6 @@ class Separator:
     """Input songs: decode the upload, separate a full mix (Demucs) or keep a stem, analyse."""
 
     def __init__(self, args: ServeArgs | dict):
-        from producer.serving.stages import InputStage, setup_process
-
         self.args = _args(args)
         setup_process(self.args)
         self.stage = InputStage(self.args)
@@ -83,8 +89,6 @@ class Planner:
     """The model plans style, tempo, key and stems; a song's tempo and key count."""
 
     def __init__(self, args: ServeArgs | dict):
-        from producer.serving.stages import PlanStage, setup_process
-
         self.args = _args(args)
         setup_process(self.args)
         self.stage = PlanStage(self.args)
@@ -104,8 +108,6 @@ class Generator:
     """Every stem of the plan, in tempo and key, on the song's beat grid."""
 
     def __init__(self, args: ServeArgs | dict):
-        from producer.serving.stages import GenerateStage, setup_process
-
         self.args = _args(args)
         setup_process(self.args, uses_torch=False)
         self.stage = GenerateStage(self.args)
@@ -124,8 +126,6 @@ class Writer:
     """The model writes candidate Faust mix scripts (grammar-constrained: all of them valid)."""
 
     def __init__(self, args: ServeArgs | dict):
-        from producer.serving.stages import WriteStage, setup_process
-
         self.args = _args(args)
         setup_process(self.args)
         self.stage = WriteStage(self.args)
@@ -145,8 +145,6 @@ class Renderer:
     """Each script rendered by libfaust, mastered, scored; the best master kept."""
 
     def __init__(self, args: ServeArgs | dict):
-        from producer.serving.stages import RenderStage, setup_process
-
         self.args = _args(args)
         setup_process(self.args)
         self.stage = RenderStage(self.args)

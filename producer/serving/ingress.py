@@ -27,8 +27,10 @@ from ray.serve.handle import DeploymentHandle, DeploymentResponse
 
 from producer.pipeline import Selection
 from producer.plan import ProductionPlan
+from producer.serving.api import create_api
 from producer.serving.backend import Produced, ProduceJob, StemsReady
 from producer.serving.config import ServeArgs
+from producer.serving.store import ResultStore
 
 __all__ = ["Ingress"]
 
@@ -61,8 +63,6 @@ class Ingress:
         writer: DeploymentHandle,
         renderer: DeploymentHandle,
     ):
-        from producer.serving.store import ResultStore
-
         self.args = args if isinstance(args, ServeArgs) else ServeArgs.model_validate(args)
         self.sample_rate = self.args.sample_rate
         self.separator = separator
@@ -73,8 +73,6 @@ class Ingress:
         self.store = ResultStore(self.args.store.dir, self.args.store.ttl_s)
 
     def __serve_build_asgi_app__(self):
-        from producer.serving.api import create_api
-
         return create_api(self, self.args, self.store)
 
     # ------------------------------------------------------------------ Backend

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from producer.errors import ProducerError
-from producer.ray_local import init_ray
+from producer.ray_local import init_ray, local_workers_use_this_python
 
 __all__ = ["IMPORT_PATH", "load_config", "start", "stop", "url_of"]
 
@@ -88,6 +88,7 @@ def load_config(
 def _tell_hosts(app: dict, bind_host: str | None, allowed_hosts: Sequence[str]) -> None:
     """Put the bound host and the extra Host names in the application's environment: the
     ingress replicas read them there (a replica cannot see the proxy's `http_options`)."""
+    # deferred: fastapi (this module is imported by `producer --help`)
     from producer.serving.browser_guard import ALLOWED_HOSTS_ENV, BIND_HOST_ENV
 
     runtime_env = app.get("runtime_env") or {}
@@ -102,8 +103,8 @@ def check_app(app, where: str | os.PathLike = "config") -> None:
     """Our app's `args` validate as `ServeArgs`, and every listed deployment exists."""
     from pydantic import ValidationError
 
-    from producer.serving.app import DEPLOYMENTS
-    from producer.serving.config import ServeArgs
+    from producer.serving.app import DEPLOYMENTS  # deferred: ray
+    from producer.serving.config import ServeArgs  # deferred: numpy, the pipeline
 
     try:
         ServeArgs.model_validate(app.args or {})
@@ -144,8 +145,6 @@ def start(
     from ray.serve.config import gRPCOptions
 
     if not ray.is_initialized():
-        from producer.ray_local import local_workers_use_this_python
-
         local_workers_use_this_python()
         # On 127.0.0.1 only (unless RAY_ADDRESS or PRODUCER_RAY_HOST say otherwise): the HTTP
         # proxy is the one thing meant to be reached, at the config's host.

@@ -1,6 +1,6 @@
 """The pipeline's stages as objects that load what they need once and then serve calls.
 
-Each is a thin holder around `producer.pipeline` (and `producer.input_song` for the input):
+Each is a thin holder around `producer.pipeline` (and `producer.pipeline.input_song` for the input):
 no Ray here. A Serve deployment (`producer.serving.deployments`) wraps one stage per replica;
 `producer.serving.local` runs them all in one process.
 
@@ -25,14 +25,17 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from producer.errors import ModelNotFoundError, ProducerError
+from producer.faust.compile_guard import check_compiles
+from producer.faust.validate import validate
+from producer.faust.writer import random_script
 from producer.generators.events import Stem
-from producer.input_song import InputSong, prepare_input
 from producer.pipeline import (
     Producer,
     Selection,
     generate_stems_for,
     production_length,
 )
+from producer.pipeline.input_song import InputSong, prepare_input
 from producer.plan import ProductionPlan
 from producer.serving.config import ServeArgs, resolve_device
 from producer.serving.uploads import decode_upload
@@ -94,7 +97,7 @@ class InputStage:
         # Demucs loads once, now (it is cached per process). Without its weights the replica
         # still serves uploads given as one stem; a full mix then gets the one-line error.
         with contextlib.suppress(ModelNotFoundError):
-            from producer.audio.separation import load_separator
+            from producer.audio.separation import load_separator  # deferred: torch, demucs
 
             load_separator(args.separator, self.device, download=args.separator_download)
         if args.warmup:  # tempo and key analysis compile (numba) on first use
@@ -180,8 +183,6 @@ class RenderStage:
         self.producer = producer or load_producer(args, args.model_device)
         self._pool = ThreadPoolExecutor(_WORKERS, thread_name_prefix="render")
         if args.warmup:  # the first render initialises libfaust; scoring, the quality head
-            from producer.faust.writer import random_script
-
             sr = args.sample_rate
             stems = generate_stems_for(warm_plan(), None, 0, sr)
             script = random_script(list(stems), np.random.default_rng(0), sr)
@@ -215,9 +216,6 @@ class RenderStage:
         """
         sr = self.producer.sample_rate
         if compile_guard:
-            from producer.faust.compile_guard import check_compiles
-            from producer.faust.validate import validate
-
             check_compiles(validate(script, len(stems), list(stems), sr), sr)
         as_stems = {role: Stem(role, audio, sr, plan.bpm) for role, audio in stems.items()}
         selection = self.producer.render_and_score(

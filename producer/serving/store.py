@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from producer.audio.io import load_audio, save_audio
 from producer.errors import OutputError
 from producer.plan import ROLES
 from producer.serving.errors import NotFoundError
@@ -226,8 +227,6 @@ class ResultStore:
 
     def load_stems(self, result: StoredResult) -> dict[str, np.ndarray]:
         """The result's stems as (2, T) float32 arrays at its sample rate, in mix order."""
-        from producer.audio.io import load_audio
-
         rate = int(result.record["sample_rate"])
         return {role: load_audio(result.stem_path(role), rate) for role in result.roles}
 
@@ -293,8 +292,6 @@ class PendingResult:
 
     def write_stems(self, stems: Mapping[str, np.ndarray], sample_rate: int) -> None:
         """Start writing these stems (32-bit float WAV); returns at once."""
-        from producer.audio.io import save_audio
-
         self._add_roles(list(stems))
         self._rate = int(sample_rate)
         for role, audio in stems.items():
@@ -314,8 +311,6 @@ class PendingResult:
     ) -> StoredResult:
         """Write the master and the record, wait for the stems, rename into place. A failure
         removes the temp folder and raises."""
-        from producer.audio.io import save_audio
-
         if self._done:
             raise RuntimeError(f"result {self.id} was already committed or aborted")
         if self._rate is not None and self._rate != int(sample_rate):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from producer.audio.io import AudioLimits, load_audio
 from producer.errors import AudioInputError
 from producer.serving.errors import LimitError
 
@@ -42,8 +43,6 @@ def decode_upload(data: bytes, filename: str, sample_rate: int, max_seconds: flo
     `AudioInputError` for anything `load_audio` refuses.
     """
     import soundfile as sf
-
-    from producer.audio.io import AudioLimits, load_audio
 
     name = _display_name(filename)
     suffix = _suffix(filename)

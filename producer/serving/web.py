@@ -27,6 +27,11 @@ from types import SimpleNamespace
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse
 
+from producer.audio.io import load_audio
+from producer.pipeline.report_plot import plot_result
+from producer.pipeline.result_files import plan_text
+from producer.plan import ProductionPlan
+from producer.schemas import QualityReport
 from producer.serving.errors import HttpError, NotFoundError, http_error, unwrap
 from producer.serving.schemas import ErrorBody
 from producer.serving.store import ResultStore, StoredResult
@@ -80,9 +85,6 @@ def mount_web(api: FastAPI, store: ResultStore) -> None:
 
 def _plot_file(store: ResultStore, found: StoredResult) -> Path:
     """The result's picture, drawn now if this is its first request."""
-    from producer.audio.io import load_audio
-    from producer.report_plot import plot_result
-
     path = found.folder / _PLOT
     with _PLOT_LOCK:
         if path.is_file():
@@ -106,10 +108,6 @@ def _plot_file(store: ResultStore, found: StoredResult) -> Path:
 
 def _plan_text(record: dict) -> str:
     """The picture's side panel, in the words `producer demo` uses (`result_files.plan_text`)."""
-    from producer.plan import ProductionPlan
-    from producer.result_files import plan_text
-    from producer.schemas import QualityReport
-
     result = SimpleNamespace(
         prompt=record["prompt"],
         seed=record["seed"],

@@ -21,9 +21,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from producer import cli_options
 from producer.audio.io import AudioLimits, load_audio
 from producer.cli import main
+from producer.cli import options as cli_options
 from producer.errors import AudioInputError, ProducerError
 from producer.user_files import (
     MAX_SCRIPT_BYTES,

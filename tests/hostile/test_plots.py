@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from producer.cli import main
-from producer.report_plot import plot_result
+from producer.pipeline.report_plot import plot_result
 from tests.hostile.test_results import fake_producer, made  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -79,7 +79,7 @@ def test_a_failing_picture_never_loses_the_audio(fake_producer, tmp_path, monkey
     def broken(*args, **kwargs):
         raise ValueError("\nmathtext: bad\n    ^\nParseFatalException")  # 4 lines, as matplotlib
 
-    monkeypatch.setattr("producer.report_plot.plot_result", broken)
+    monkeypatch.setattr("producer.pipeline.report_plot.plot_result", broken)
     out = tmp_path / "result.wav"
     (tmp_path / "result.png").write_bytes(b"an older picture")
     assert main(["demo", "--output", str(out), "--quiet"]) == 0

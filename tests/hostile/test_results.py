@@ -211,7 +211,7 @@ def test_a_full_disk_while_drawing_is_an_error_not_a_warning(
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr("producer.report_plot.plot_result", full)
+    monkeypatch.setattr("producer.pipeline.report_plot.plot_result", full)
     before = old_set(tmp_path)
     assert demo(tmp_path / "result.wav") == 2
     assert "No space left on device" in one_error_line(capsys.readouterr().err)  # no warning
@@ -285,7 +285,7 @@ def test_a_failed_set_removes_the_folders_it_made(tmp_path):
 
 
 def test_write_result_raises_output_error_not_os_error(made, tmp_path, monkeypatch):
-    from producer.result_files import write_result
+    from producer.pipeline.result_files import write_result
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))

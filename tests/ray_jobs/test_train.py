@@ -235,7 +235,7 @@ def _debug_config():
 
 def test_cli_flags_beside_config_become_overrides_and_set_wins():
     from producer.cli import build_parser
-    from producer.cli_model import config_overrides
+    from producer.cli.model import config_overrides
 
     argv = ["train", "--config", str(CONFIG), "--epochs", "3", "--lr", "0.01", "--init", "default"]
     args = build_parser().parse_args([*argv, "--set", "train.epochs=5"])

@@ -5,7 +5,7 @@
 (() => {
   const $ = (id) => document.getElementById(id);
 
-  // The colours of producer/report_plot.py, so a stem looks the same here and in the picture.
+  // The colours of producer/pipeline/report_plot.py, so a stem looks the same here and in the picture.
   const ROLE_COLOURS = {
     drums: "#d04a02", bass: "#3b6ea5", melody: "#2a9d4b",
     harmony: "#8e5ac8", vocals: "#c2327a", other: "#7a7a7a",
