@@ -16,20 +16,17 @@ instead. A picture that cannot be drawn is a warning line on stderr (and in the 
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-import time
 from pathlib import Path
 
 from producer.cli import options as opt
 from producer.cli.assess import critic_summary
+from producer.cli.lazy import lazy
 from producer.errors import ProducerError
 from producer.plan import DEFAULT_PROMPT, ROLES
 
 SAMPLE_RATE = 44100  # the models' working rate (read again from the model once loaded)
 
-_STAGE_LABEL = {
+STAGE_LABEL = {
     "input": "input song: loaded, separated / kept, analysed",
     "plan": "planned",
     "generate": "stems generated",
@@ -81,10 +78,11 @@ def add_demo_command(sub) -> None:
     out = demo.add_mutually_exclusive_group()
     out.add_argument("--quiet", action="store_true", help="print only the summary line")
     out.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
-    demo.set_defaults(func=run_demo)
+    demo.set_defaults(func=lazy("producer.cli.demo_run:run_demo"))
 
 
-def _check_output(path: str) -> None:
+def check_output_suffix(path: str) -> None:
+    """`--output` must name a .wav file, not a folder (one line otherwise)."""
     out = Path(path)
     if out.suffix.lower() != ".wav":
         raise ProducerError(f"--output must be a .wav file, got '{path}'")
@@ -103,95 +101,3 @@ def critic_lines(result) -> list[str]:
         lines += [f"    {finding}" for finding in result.mix.findings]
     lines += [f"  mix words: {d}" for d in result.descriptors]
     return lines
-
-
-def run_demo(args: argparse.Namespace) -> int:
-    # deferred: numpy, and torch once the model loads; `producer.pipeline.Producer` is read
-    # here, at run time (tests put a fake one there)
-    from producer.pipeline import Producer
-    from producer.pipeline.result_files import check_output, write_result
-
-    _check_output(args.output)
-    check_output(args.output)  # a read-only or missing folder is said now, not after the work
-    chatty = not (args.quiet or args.json)
-
-    def say(message: str) -> None:
-        if chatty:
-            print(message, file=sys.stderr, flush=True)
-
-    started = time.perf_counter()
-    song = None
-    if args.input is not None:
-        # Read the song before loading the model: a bad file is reported at once.
-        from producer.audio.io import load_audio  # deferred: numpy
-
-        song = load_audio(args.input, sample_rate=SAMPLE_RATE)
-    say("loading the model …")
-    producer = Producer(
-        args.checkpoint,
-        device=args.device,
-        separator=args.separator_model,
-        separator_download=args.download_separator,
-    )
-    load_s = time.perf_counter() - started
-    say(f"  {load_s:6.2f} s  model loaded ({producer.checkpoint})")
-
-    def on_stage(stage: str, seconds: float) -> None:
-        say(f"  {seconds:6.2f} s  {_STAGE_LABEL.get(stage, stage)}")
-
-    if song is not None and producer.sample_rate != SAMPLE_RATE:
-        song = load_audio(args.input, sample_rate=producer.sample_rate)
-    result = producer.produce(
-        args.prompt,
-        song,
-        input_sample_rate=producer.sample_rate,
-        input_role=args.input_role,
-        duration=args.duration,
-        seed=args.seed,
-        candidates=args.candidates,
-        on_stage=on_stage,
-        progress=chatty,
-    )
-    if result.input is not None:
-        result.input.path = str(args.input)
-    result.timings["load_model"] = load_s
-    t = time.perf_counter()
-    warnings: list[str] = []
-
-    def warn(message: str) -> None:
-        # Always shown (also with --quiet/--json): the run succeeds but lost something.
-        warnings.append(message)
-        print(f"producer demo: warning: {message}", file=sys.stderr, flush=True)
-
-    paths = write_result(result, args.output, plot=not args.no_plot, warn=warn)
-    result.timings["write_files"] = time.perf_counter() - t
-    say(f"  {result.timings['write_files']:6.2f} s  files written")
-    total = time.perf_counter() - started
-
-    if args.json:
-        report = result.summary()
-        report["warnings"] = warnings  # as result.json has them
-        report["files"] = {k: str(v) for k, v in paths.items()}
-        report["timings_s"]["wall"] = round(total, 3)
-        print(json.dumps(report, indent=2))
-        return 0
-    q, p = result.quality, result.plan
-    stems = ", ".join(result.stems)
-    print(
-        f"wrote {paths['master']}: {result.duration:.1f} s {p.style} at {p.bpm:g} bpm in "
-        f"{p.key} {p.mode} ({stems}); {q.integrated_lufs:.1f} LUFS, {q.true_peak_dbtp:.1f} dBTP, "
-        f"score {q.score:.2f}; {total:.1f} s"
-    )
-    if not args.quiet:
-        for line in critic_lines(result):
-            print(line)
-    for role in p.needs_input:
-        print(
-            f"  note: the prompt asks for {role}, which no generator makes: give a take with "
-            f"--input FILE --input-role {role}",
-            file=sys.stderr,
-        )
-    if chatty:
-        rest = [str(v) for k, v in paths.items() if k != "master"]
-        print(f"  also: {', '.join(rest)}", file=sys.stderr)
-    return 0

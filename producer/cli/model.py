@@ -11,15 +11,12 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
-from producer.atomic import atomic_path
 from producer.cli import options as opt
+from producer.cli.lazy import lazy
 from producer.errors import ProducerError
-from producer.models.config import preset
 from producer.models.loading import load_model  # light: torch loads when a model does
 from producer.plan import DEFAULT_PROMPT
-from producer.user_files import check_output_path
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
@@ -75,59 +72,6 @@ def explain_lines(plan) -> list[str]:
     return lines
 
 
-def _cmd_write_faust(args: argparse.Namespace) -> int:
-    from producer.audio.stems import load_stems  # deferred: numpy
-
-    if args.output:  # before the model loads: a folder or a missing parent fails at once
-        check_output_path(args.output)
-    model = load_model(args.checkpoint, args.device)
-    stems = load_stems(args.stems, sample_rate=model.config.sample_rate)
-    candidates = model.write_faust_candidates(
-        stems,
-        args.prompt,
-        candidates=args.candidates,
-        seed=args.seed,
-        temperature=args.temperature,
-    )
-    script = candidates[0][0]
-    if args.output:
-        with atomic_path(args.output) as tmp:
-            Path(tmp).write_text(script)
-        print(f"wrote {args.output} ({len(stems)} stems: {', '.join(stems)})", file=sys.stderr)
-    else:
-        print(script, end="")
-    return 0
-
-
-def _train_config(args: argparse.Namespace, tasks: tuple[str, ...]):
-    from producer.training.trainer import TrainConfig  # deferred: torch
-
-    return TrainConfig(
-        batch_size=args.batch_size,
-        lr=args.lr,
-        epochs=args.epochs,
-        tasks=tasks,
-        seed=args.seed,
-        progress=not args.quiet,
-    )
-
-
-def _run_training(args: argparse.Namespace, tasks: tuple[str, ...], model) -> int:
-    from producer.training.trainer import UnifiedProducerTrainer  # deferred: torch
-
-    trainer = UnifiedProducerTrainer(model, args.data_dir, args.device, _train_config(args, tasks))
-    out = Path(args.checkpoint)
-    if args.resume and (out / "trainer_state.json").is_file():
-        trainer.load_checkpoint(out)
-        print(f"resumed from {out} at epoch {trainer.state.epoch}", file=sys.stderr)
-    trainer.fit(args.epochs, out, log=None if args.quiet else print)
-    if args.eval_dir:
-        metrics = trainer.evaluate(args.eval_dir, scripts=args.eval_scripts)
-        print(json.dumps(metrics, indent=2))
-    print(f"saved {out} (load it with --checkpoint {out})", file=sys.stderr)
-    return 0
-
-
 # `producer train --config`: the one-process flags that map onto the job config's keys ...
 _CONFIG_KEYS = {
     "epochs": "train.epochs",
@@ -169,56 +113,6 @@ def config_overrides(args: argparse.Namespace) -> list[str]:
         if getattr(args, dest, None) is not None
     ]
     return [*mapped, *args.set]
-
-
-def _cmd_train(args: argparse.Namespace) -> int:
-    if args.config:  # the distributed job: Ray Train + DeepSpeed, configured by the YAML
-        from ray_jobs.train import describe, train_from_config
-
-        overrides = config_overrides(args)
-        print(describe(train_from_config(args.config, overrides, address=args.address)))
-        return 0
-    for dest, default in _TRAIN_DEFAULTS.items():
-        if getattr(args, dest) is None:
-            setattr(args, dest, default)
-    if not args.data_dir or not args.checkpoint:
-        raise ProducerError("give --data-dir and --checkpoint (one process), or --config (Ray)")
-    import torch
-
-    from producer.models.unified import UnifiedProducerModel  # deferred: torch
-
-    torch.manual_seed(args.seed)
-    if args.init:
-        model = load_model(args.init, args.device)
-    else:
-        config = preset(args.preset)
-        if args.text_model:
-            config.text_model_name = args.text_model
-        if args.decoder_model:
-            config.decoder_model_name = args.decoder_model
-        model = UnifiedProducerModel.from_config(config, device=args.device)
-    return _run_training(args, ("planning", "quality", "faust"), model)
-
-
-def _cmd_faust_train(args: argparse.Namespace) -> int:
-    model = load_model(args.init, args.device)
-    return _run_training(args, ("faust",), model)
-
-
-def _cmd_synth_data(args: argparse.Namespace) -> int:
-    from producer.data.synth import synthesize_corpus  # deferred: numpy
-
-    started = time.perf_counter()
-    paths = synthesize_corpus(
-        args.out,
-        args.songs,
-        seed=args.seed,
-        duration=args.duration,
-        phrasing=args.phrasing,
-        progress=not args.quiet,
-    )
-    print(f"wrote {len(paths)} songs to {args.out} ({time.perf_counter() - started:.1f} s)")
-    return 0
 
 
 def _common_training_args(
@@ -275,7 +169,7 @@ def add_model_commands(sub) -> None:
     wf.add_argument("--seed", type=opt.seed, default=0)
     wf.add_argument("--checkpoint")
     wf.add_argument("--device", default="cpu")
-    wf.set_defaults(func=_cmd_write_faust)
+    wf.set_defaults(func=lazy("producer.cli.model_run:write_faust"))
 
     train = sub.add_parser(
         "train",
@@ -301,7 +195,7 @@ def add_model_commands(sub) -> None:
     train.add_argument("--init", help="start from this trained model instead of a fresh one")
     train.add_argument("--text-model", help="text encoder: hub id in the cache or a folder")
     train.add_argument("--decoder-model", help="Faust decoder LM: hub id in the cache or folder")
-    train.set_defaults(func=_cmd_train)
+    train.set_defaults(func=lazy("producer.cli.model_run:train"))
     for dest in (*_CONFIG_KEYS, *_NOT_WITH_CONFIG):
         _TRAIN_DEFAULTS[dest] = train.get_default(dest)
     train.set_defaults(**dict.fromkeys(_TRAIN_DEFAULTS))
@@ -309,7 +203,7 @@ def add_model_commands(sub) -> None:
     ft = sub.add_parser("faust-train", help="train only the Faust writer (decoder + prefix)")
     _common_training_args(ft, checkpoint_default="runs/faust")
     ft.add_argument("--init", help="model to fine-tune (default: the packaged one)")
-    ft.set_defaults(func=_cmd_faust_train)
+    ft.set_defaults(func=lazy("producer.cli.model_run:faust_train"))
 
     syn = sub.add_parser("synth-data", help="write a synthetic training corpus")
     syn.add_argument("--out", required=True, help="folder to write <artist>/<song>/ into")
@@ -325,4 +219,4 @@ def add_model_commands(sub) -> None:
         help="prompt phrasings: the training set's, or the held-out ones",
     )
     syn.add_argument("--quiet", action="store_true")
-    syn.set_defaults(func=_cmd_synth_data)
+    syn.set_defaults(func=lazy("producer.cli.model_run:synth_data"))
