@@ -71,8 +71,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from producer.atomic import atomic_path
+from producer.audio.io import load_audio, save_audio
+from producer.data.dataset import load_entry_or_reason
+from producer.data.layout import scan_song, scan_songs
 from producer.errors import ProducerError
-from producer.ray_local import local_workers_use_this_python
+from producer.ray_local import init_ray, local_workers_use_this_python
+from producer.training.batch import example_to_row
+from ray_jobs.config import ConfigError, load_config
 
 SHARDS = "shards"
 ERRORS = "errors.parquet"
@@ -232,7 +237,7 @@ class SeparatorActor:
     def __init__(self, model: str, device: str, threads: int, download: bool = False):
         import torch
 
-        from producer.audio.separation import Separator, SeparatorConfig
+        from producer.audio.separation import Separator, SeparatorConfig  # deferred: demucs
 
         torch.set_num_threads(max(1, threads))
         self.separator = Separator.from_config(
@@ -261,8 +266,6 @@ class SeparatorActor:
         """Stems into a hidden folder, then renamed to stems/: all of them or none appear."""
         import soundfile as sf
 
-        from producer.audio.io import load_audio, save_audio
-
         rate = int(sf.info(str(mix_path)).samplerate)  # keep the mix's own rate
         stems = self.separator.separate(load_audio(mix_path, sample_rate=rate), rate)
         tmp = song_dir / f".stems-{uuid.uuid4().hex[:8]}.tmp"
@@ -286,10 +289,6 @@ def make_row(item: dict[str, Any], *, sample_rate: int, quality_copies: int, see
     `payload` is the pickled `example_to_row` dict, in flight inside this job only (Ray pickles
     it anyway); the driver turns it into typed Parquet columns.
     """
-    from producer.data.dataset import load_entry_or_reason
-    from producer.data.layout import scan_song
-    from producer.training.batch import example_to_row
-
     out = {
         "key": str(item["key"]),
         "final_key": str(item["key"]),
@@ -421,8 +420,6 @@ def _init_ray() -> bool:
     if ray.is_initialized():
         return False
     local_workers_use_this_python()
-    from producer.ray_local import init_ray  # on 127.0.0.1 only, unless RAY_ADDRESS is set
-
     init_ray(include_dashboard=False, log_to_driver=False, configure_logging=False)
     return True
 
@@ -440,8 +437,6 @@ def preprocess(
             errors table). Bad songs otherwise never raise: they are counted in `failed` and
             listed in errors.parquet.
     """
-    from producer.data.layout import scan_songs
-
     s = _settings(config)
     start = time.perf_counter()
     out = Path(s.output_dir)
@@ -735,8 +730,6 @@ def settings_from_config(path: str | os.PathLike, overrides: Sequence[str] = ())
     Raises `ConfigError` (one line, naming the file and key) for a bad config or one without a
     `preprocess:` section.
     """
-    from ray_jobs.config import ConfigError, load_config
-
     config = load_config(path, overrides)
     if config.preprocess is None:
         raise ConfigError(f"{path}: no 'preprocess' section")
@@ -749,8 +742,6 @@ def settings_from_section(section: Mapping[str, Any], source: str = "<config>"):
     Every key must be a setting: a config key the job does not know would otherwise be
     silently ignored, so one is a `ConfigError` naming it.
     """
-    from ray_jobs.config import ConfigError
-
     names = {f.name for f in dataclasses.fields(PreprocessSettings)}
     unknown = sorted(set(section) - names)
     if unknown:

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from producer.errors import ProducerError
+from ray_jobs.config import load_config
 
 #: The jobs this module submits: `python -m ray_jobs.<kind>`, each reading its config section.
 KINDS = ("preprocess", "train")
@@ -192,8 +193,6 @@ def build_submission(
             section, bad env / resources, or an upload over `max_upload_bytes`.
         ConfigError: the config does not load (one line naming the file and the key).
     """
-    from ray_jobs.config import load_config
-
     if kind not in KINDS:
         raise SubmitError(f"unknown job {kind!r} (choose from {', '.join(KINDS)})")
     work = Path(working_dir).expanduser()

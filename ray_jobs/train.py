@@ -43,8 +43,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from producer.atomic import atomic_path
 from producer.errors import ProducerError
+from producer.models.config import preset
+from producer.models.unified import UnifiedProducerModel
+from producer.ray_local import init_ray, local_workers_use_this_python
+from producer.training.batch import collate
+from producer.training.step import compute_losses, trainable_parameters
 from ray_jobs.config import ConfigError, TrainJobConfig, load_config
+from ray_jobs.lora import add_lora, merge_lora
+from ray_jobs.preprocess import decode_table
 
 PROGRESS = "progress.json"  # inside every checkpoint, written by rank 0
 DS_TAG = "deepspeed"  # DeepSpeed's checkpoint tag (a folder inside the checkpoint)
@@ -241,15 +249,11 @@ def _init_ray(job: TrainJobConfig, address: str | None) -> bool:
     if address is not None:
         ray.init(address=address, configure_logging=False)
         return True
-    from producer.ray_local import local_workers_use_this_python
-
     local_workers_use_this_python()
     cpus = job.num_workers * max(1.0, job.resources_per_worker.get("CPU", 1.0)) + 1
     # The dashboard serves the state API that Ray Train's placement-group cleaner polls
     # (without it, it logs a warning every few seconds); it binds to 127.0.0.1, and so does
     # the rest of this local Ray (producer.ray_local).
-    from producer.ray_local import init_ray
-
     init_ray(
         num_cpus=max(math.ceil(cpus), os.cpu_count() or 1),
         include_dashboard=True,
@@ -284,9 +288,6 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
     import ray.train
     import ray.train.torch
     import torch
-
-    from producer.training.batch import collate
-    from producer.training.step import compute_losses, trainable_parameters
 
     job = TrainJobConfig.model_validate(config["job"])
     ctx = ray.train.get_context()
@@ -402,9 +403,6 @@ def train_loop_per_worker(config: dict[str, Any]) -> None:
 def build_model(job: TrainJobConfig, device):
     """The model the job trains: `init` (a trained model) or the preset with random heads;
     LoRA adapters on the decoder when `lora.enabled`."""
-    from producer.models.config import preset
-    from producer.models.unified import UnifiedProducerModel
-
     if job.init is not None:
         model = UnifiedProducerModel.from_pretrained(job.init, device=device)
     else:
@@ -415,8 +413,6 @@ def build_model(job: TrainJobConfig, device):
             config.decoder_model_name = job.decoder_model_name
         model = UnifiedProducerModel.from_config(config, device=device)
     if job.lora.enabled:
-        from ray_jobs.lora import add_lora
-
         add_lora(model, job.lora)
     return model
 
@@ -473,8 +469,6 @@ def _arch_list_for_deepspeed(say: bool) -> None:
 
 
 def _decode(table) -> list[dict[str, Any]]:
-    from ray_jobs.preprocess import decode_table
-
     return decode_table(table)
 
 
@@ -502,8 +496,6 @@ def _export(engine, job: TrainJobConfig, progress: dict[str, Any], config, rank:
 
     import deepspeed
 
-    from producer.atomic import atomic_path
-
     model = engine.module
     gather = (
         deepspeed.zero.GatheredParameters(list(model.parameters()), modifier_rank=None)
@@ -517,8 +509,6 @@ def _export(engine, job: TrainJobConfig, progress: dict[str, Any], config, rank:
         with tempfile.TemporaryDirectory(prefix="producer-export-") as tmp:
             local = target if "://" not in target else str(Path(tmp) / "export")
             if job.lora.enabled:
-                from ray_jobs.lora import merge_lora
-
                 merge_lora(model)  # training is over: the engine's module can change
             model.save_pretrained(local)
             summary = {
