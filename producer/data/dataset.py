@@ -180,15 +180,16 @@ def _quality(meta, stems, mix, script, prompt, sample_rate, rng, copies):
     """The quality head's (audio, score) examples of one song.
 
     With stems and a mix script, the mix critic labels them (`quality_labels`): the own mix,
-    planted faults, two near misses, a random script, a master fault. Without (a mix alone), the
-    mix is the good example at the song's stated quality and degraded copies score lower
-    (`degrade`).
+    planted faults, two near misses, the flat mix, a random script, a master fault. Without (a
+    mix alone), the mix is the good example at the song's stated quality and degraded copies
+    score lower (`degrade`).
     """
     if stems and script is not None:
         try:
             return critic_quality_examples(
                 stems, script, sample_rate, rng, style=meta.style, prompt=prompt,
-                n_faults=max(copies - 1, 1), n_nudged=2, n_random=1, n_master=1,
+                n_faults=max(copies - 1, 1), n_nudged=2, n_flat=1, n_random=1,
+                n_master=1,
             )  # fmt: skip
         except ProducerError as err:
             warnings.warn(f"mix critic could not label this song ({err})", stacklevel=2)

@@ -16,6 +16,9 @@ from a good mix":
   candidates sit, close to a good mix with small faults of balance and tone; without them the
   head only saw good mixes and gross faults, and rated every candidate of the writer ~1.0
   while the critic gave them 0.45-0.9 (benchmarks/RESULTS.md, "Mix quality");
+- the flat mix (every stem at unit gain, centred, unprocessed), scored by the critic: what a
+  mix sounds like before anyone touched it, which the head otherwise never saw (it rated flat
+  mixes 0.35 where the critic gave them 0.54);
 - mixes by random scripts of the writer language over the same stems, scored by the critic;
 - master-level faults the critic does not model (clipping, too quiet or loud, crushed), from
   `data.degrade`, scored down from the own mix's critic score as before.
@@ -34,14 +37,14 @@ import numpy as np
 
 from producer.data.degrade import degrade, degraded_score
 from producer.errors import ProducerError
-from producer.faust.writer import EQ_GAIN, GAIN, PAN, random_script
+from producer.faust.writer import EQ_GAIN, GAIN, PAN, PANNER, random_script, script_text
 from producer.mixing.critic import critique_script
 from producer.mixing.descriptors import apply_descriptors
 from producer.mixing.faults import FAULTS, applicable, plant
 from producer.mixing.reference import style_targets
 from producer.mixing.strips import Mix, parse_mix
 
-__all__ = ["MASTER_FAULTS", "critic_quality_examples", "nudged_script"]
+__all__ = ["MASTER_FAULTS", "critic_quality_examples", "flat_script", "nudged_script"]
 
 #: Master faults from `data.degrade` that the critic does not judge (loudness, clipping).
 MASTER_FAULTS = ("clipping", "too_quiet", "too_loud", "overcompression")
@@ -63,12 +66,13 @@ def critic_quality_examples(
     prompt: str = "",
     n_faults: int = 2,
     n_nudged: int = 1,
+    n_flat: int = 0,
     n_random: int = 1,
     n_master: int = 1,
 ) -> list[tuple[np.ndarray, float]]:
     """(master, score) pairs: the own mix, `n_faults` planted faults, `n_nudged` near misses
-    (when the script is in the writer language), `n_random` random scripts and `n_master`
-    master faults, in that order (see the module docstring).
+    (when the script is in the writer language), the flat mix (`n_flat` 1), `n_random` random
+    scripts and `n_master` master faults, in that order (see the module docstring).
 
     Scripts that fail to render (a random script's runaway filter) are skipped. Raises
     `ProducerError` when the own script cannot be rendered and critiqued.
@@ -90,6 +94,8 @@ def critic_quality_examples(
         except ProducerError:
             break  # not a writer-language script (a real song's own mix): no near misses
         _add(examples, nudged, stems, sample_rate, targets)
+    if n_flat:
+        _add(examples, flat_script(roles), stems, sample_rate, targets)
     for _ in range(n_random):
         _add(examples, random_script(roles, rng, sample_rate), stems, sample_rate, targets)
     for _ in range(n_master):
@@ -98,6 +104,11 @@ def critic_quality_examples(
         audio = degrade(rendered.master, None, sample_rate, kind, severity, rng)
         examples.append((audio, degraded_score(float(verdict.score), severity)))
     return examples
+
+
+def flat_script(roles: Sequence[str]) -> str:
+    """Every stem at unit gain, centred, unprocessed; the master bus untouched."""
+    return script_text({r: PANNER.text(0.5) for r in roles}, "_, _")
 
 
 def nudged_script(

@@ -100,7 +100,7 @@ def main() -> None:
     ap.add_argument("--songs", type=int, default=600, help="training songs")
     ap.add_argument("--heldout", type=int, default=100, help="held-out songs")
     ap.add_argument("--epochs", type=int, default=20)
-    ap.add_argument("--quality-epochs", type=int, default=24, help="then the quality head alone")
+    ap.add_argument("--quality-epochs", type=int, default=48, help="then the quality head alone")
     ap.add_argument("--eval-scripts", type=int, default=200)
     ap.add_argument("--workdir", type=Path, default=Path(".cache/default-model"))
     ap.add_argument("--out", type=Path, default=DEFAULT_CHECKPOINT)

@@ -85,11 +85,11 @@ def test_an_example_has_every_target(data, dataset):
     assert validate(example.faust_script, roles=example.roles).stem_roles == tuple(example.roles)
     assert any("mix script not used" in w for w in dataset.caught)
     # With stems and a script the mix critic labels the quality examples: the own mix, a
-    # planted fault, two near misses, a random script, a master fault (scored down from the
-    # own mix's score).
+    # planted fault, two near misses, the flat mix, a random script, a master fault (scored
+    # down from the own mix's score).
     scores = [s for _, s in example.quality]
-    assert len(scores) == 6 and all(0.0 <= s <= 1.0 for s in scores)
-    assert scores[-1] < scores[0] and len(set(scores)) == 6
+    assert len(scores) == 7 and all(0.0 <= s <= 1.0 for s in scores)
+    assert scores[-1] < scores[0] and len(set(scores)) == 7
 
 
 def test_a_song_without_stems_or_prompt_gets_a_prompt_from_its_metadata(data, dataset):
