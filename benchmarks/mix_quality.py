@@ -46,7 +46,8 @@ import numpy as np
 from machine import machine
 from scipy.stats import spearmanr
 
-from producer.faust.writer import PANNER, random_script, script_text
+from producer.data.quality_labels import flat_script
+from producer.faust.writer import random_script
 from producer.generators.events import Stem
 from producer.mixing.critic import MixVerdict, critique_script
 from producer.mixing.descriptors import apply_descriptors, descriptor_pairs, side_level_db
@@ -66,11 +67,6 @@ def load_prompts(path: Path = PROMPTS) -> list[tuple[str, str]]:
             style, prompt = line.split("\t", 1)
             out.append((style, prompt.strip()))
     return out
-
-
-def flat_script(roles) -> str:
-    """Every stem at unit gain, centred, no processing; the master bus untouched."""
-    return script_text({r: PANNER.text(0.5) for r in roles}, "_, _")
 
 
 def _insert(script: str, role: str, effect: str) -> str:

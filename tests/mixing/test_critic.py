@@ -131,23 +131,6 @@ def test_an_808_over_everything_overpowers(stems, good):
     assert not verdict.passes_basics and verdict.score < good[0].score
 
 
-def test_a_9_db_boost_at_3_khz_is_harsh(stems, good):
-    def boosted(role):
-        chain = synthetic.SENSIBLE[role]
-        filters = [c for c in chain if c.startswith("fi.")]
-        rest = [c for c in chain if not c.startswith("fi.")]
-        return [*filters, PEAK.text(9, 3000, 1), *rest]  # the writer's slot order
-
-    chains = {role: boosted(role) for role in ("drums", "melody", "harmony", "other")}
-    verdict, _ = critique_script(synthetic.script(chains), stems, SR, TARGETS)
-    (check,) = _failed(verdict, "harshness")
-    assert check.band == "2000-5000 Hz" and check.basic and check.value > 4
-    assert check.stem in ("melody", "drums")
-    assert check.message.startswith("harsh: 2 kHz-5 kHz sits +")
-    assert not _failed(verdict, "mud")
-    assert not verdict.passes_basics and verdict.score < good[0].score
-
-
 def _dull(stems: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The stems with everything above ~1.5 kHz rolled off (4th order): well under the style
     curve at 2-5 kHz, as a beat's stems often are."""
@@ -161,9 +144,19 @@ def _with_peak(gain_db: float, roles=("drums", "melody", "harmony", "other")) ->
     def chain(role):
         filters = [c for c in synthetic.SENSIBLE[role] if c.startswith("fi.")]
         rest = [c for c in synthetic.SENSIBLE[role] if not c.startswith("fi.")]
-        return [*filters, PEAK.text(gain_db, 3000, 1), *rest]
+        return [*filters, PEAK.text(gain_db, 3000, 1), *rest]  # the writer's slot order
 
     return {role: chain(role) for role in roles}
+
+
+def test_a_9_db_boost_at_3_khz_is_harsh(stems, good):
+    verdict, _ = critique_script(synthetic.script(_with_peak(9)), stems, SR, TARGETS)
+    (check,) = _failed(verdict, "harshness")
+    assert check.band == "2000-5000 Hz" and check.basic and check.value > 4
+    assert check.stem in ("melody", "drums")
+    assert check.message.startswith("harsh: 2 kHz-5 kHz sits +")
+    assert not _failed(verdict, "mud")
+    assert not verdict.passes_basics and verdict.score < good[0].score
 
 
 def test_a_9_db_boost_at_3_khz_on_dull_stems_is_a_harsh_boost(stems):
