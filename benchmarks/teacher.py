@@ -33,8 +33,9 @@ from pathlib import Path
 import numpy as np
 from machine import machine
 
+from producer.data.quality_labels import flat_script
 from producer.data.synth import draw_song, draw_stems
-from producer.faust.writer import PANNER, random_script, script_text
+from producer.faust.writer import random_script
 from producer.mixing.critic import MixVerdict, critique_script
 from producer.mixing.descriptors import apply_descriptors
 from producer.mixing.reference import style_targets
@@ -42,10 +43,6 @@ from producer.mixing.teacher import teach, template_script
 from producer.plan import STYLES
 
 SEED0 = 20_000
-
-
-def flat_script(roles: list[str]) -> str:
-    return script_text({r: PANNER.text(0.5) for r in roles}, "_, _")
 
 
 def production(style: str, index: int, duration: float, sr: int):
