@@ -182,8 +182,12 @@ def main() -> None:
             verdicts[kind].append(verdict)
             return verdict, rendered.master
 
-        def learned_score(master: np.ndarray, stems=stems, prompt=prompt, ref=ref) -> float:
-            return float(model.quality_score(master, sr, stems, prompt, reference=ref))
+        def learned_score(master: np.ndarray, verdict, stems=stems, prompt=prompt, ref=ref):
+            return float(
+                model.quality_score(
+                    master, sr, stems, prompt, reference=ref, balance_lu=verdict.balance_lu
+                )
+            )
 
         scores = []
         own_best = model_only(selection.candidates)
@@ -201,15 +205,15 @@ def main() -> None:
         rng = np.random.default_rng(seed)
         for _ in range(args.random):
             v, master = judge(random_script(list(raw), rng, sr), "random")
-            learned.append(learned_score(master))
+            learned.append(learned_score(master, v))
             critic_scores.append(v.score)
         v, master = judge(flat_script(list(raw)), "flat")
-        learned.append(learned_score(master))
+        learned.append(learned_score(master, v))
         critic_scores.append(v.score)
         clean = selection.chosen.score
         for name, script in planted_faults(selection.script, list(raw)).items():
             v, rendered = critique_script(script, raw, sr, targets)
-            s = learned_score(rendered.master)
+            s = learned_score(rendered.master, v)
             learned.append(s)
             critic_scores.append(v.score)
             fault_total[name] += 1

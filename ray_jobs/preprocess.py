@@ -96,6 +96,7 @@ _ARRAYS = (  # float32 numpy arrays: flattened list<float32> + `<name>_shape` li
     "stem_mask",
     "quality_feat",
     "quality_score",
+    "quality_stems",
     "quality_ref",
 )
 _INTS = ("plan_style", "plan_mode", "plan_key")
@@ -352,6 +353,8 @@ def decode_table(table: pa.Table) -> list[dict[str, Any]]:
     for k in range(table.num_rows):
         row: dict[str, Any] = {}
         for name in _ARRAYS:
+            if name not in cols:
+                continue  # a shard from before this column existed (collate reads it as unset)
             shape = tuple(cols[f"{name}_shape"][k])
             row[name] = np.asarray(cols[name][k], dtype=np.float32).reshape(shape)
         for name in _INTS:
@@ -362,7 +365,7 @@ def decode_table(table: pa.Table) -> list[dict[str, Any]]:
             row[name] = cols[name][k]
         for name in _STRING_LISTS:
             row[name] = list(cols[name][k])
-        rows.append({n: row[n] for n in ROW_KEYS})
+        rows.append({n: row[n] for n in ROW_KEYS if n in row})
     return rows
 
 

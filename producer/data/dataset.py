@@ -12,10 +12,11 @@ stays in memory after one pass:
 - `planning`: style / mode / key / bpm / roles targets (targets.py);
 - `mix_features` and `stem_features`: `producer.modules.features.audio_features` of the mix
   and of each stem, the planner's and writer's audio input;
-- `quality`: (features, score) pairs, the quality head's targets: with stems and a mix script,
-  the own mix, planted faults, a random script and a master fault labelled by the mix critic
-  (quality_labels.py); with a mix alone, the mix and `quality_copies` degraded copies
-  (degrade.py);
+- `quality`: (features, score, stem balance) triples, the quality head's examples: with stems
+  and a mix script, the own mix, planted faults, near misses, the flat mix, a random script and
+  a master fault labelled by the mix critic, with each stem's loudness in the mix that the
+  critic measured (quality_labels.py); with a mix alone, the mix and `quality_copies` degraded
+  copies (degrade.py), their stem balance unmeasured (zeros);
 - `faust_script`: the mix script the writer should produce for the stems (the `<song>.dsp`, or
   one fitted to the mix); None for a song without stems.
 
@@ -49,6 +50,7 @@ from producer.data.synth import default_workers, process_pool_context
 from producer.data.targets import PlanningTargets, faust_target, planning_targets
 from producer.errors import ProducerError
 from producer.faust.validate import validate
+from producer.mixing.stem_balance import stem_balance_vector
 from producer.modules.features import audio_features
 from producer.plan import ROLES
 
@@ -79,7 +81,8 @@ class SongExample:
     # Features of the stems summed flat and mastered (`audio.mastering.reference_mix`); None
     # without stems.
     reference_features: np.ndarray | None = None
-    quality: list[tuple[np.ndarray, float]] = field(default_factory=list)  # (features, score)
+    # (features, score, stem balance): see `_quality`
+    quality: list[tuple[np.ndarray, float, np.ndarray]] = field(default_factory=list)
     faust_script: str | None = None
 
 
@@ -157,9 +160,9 @@ def load_example(
         meta, present if planning.roles_known else None, rng, phrasing
     )
     quality = [
-        (audio_features(audio, sample_rate), score)
-        for audio, score in _quality(meta, stems, mix, script, prompt, sample_rate, rng,
-                                     quality_copies)
+        (audio_features(audio, sample_rate), score, balance)
+        for audio, score, balance in _quality(meta, stems, mix, script, prompt, sample_rate, rng,
+                                              quality_copies)
     ]  # fmt: skip
     return SongExample(
         path=entry.dir,
@@ -177,12 +180,12 @@ def load_example(
 
 
 def _quality(meta, stems, mix, script, prompt, sample_rate, rng, copies):
-    """The quality head's (audio, score) examples of one song.
+    """The quality head's (audio, score, stem balance) examples of one song.
 
     With stems and a mix script, the mix critic labels them (`quality_labels`): the own mix,
     planted faults, two near misses, the flat mix, a random script, a master fault. Without (a
     mix alone), the mix is the good example at the song's stated quality and degraded copies
-    score lower (`degrade`).
+    score lower (`degrade`); nothing measured the stems' balance in it (all zeros).
     """
     if stems and script is not None:
         try:
@@ -194,7 +197,11 @@ def _quality(meta, stems, mix, script, prompt, sample_rate, rng, copies):
         except ProducerError as err:
             warnings.warn(f"mix critic could not label this song ({err})", stacklevel=2)
     base = meta.quality if meta.quality is not None else DEFAULT_BASE_QUALITY
-    return quality_examples(mix, stems, sample_rate, rng, copies, base)
+    unmeasured = stem_balance_vector(None)
+    return [
+        (audio, score, unmeasured)
+        for audio, score in quality_examples(mix, stems, sample_rate, rng, copies, base)
+    ]
 
 
 def load_entry_or_reason(

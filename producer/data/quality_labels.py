@@ -25,7 +25,8 @@ from a good mix":
 
 Every mix is rendered with Faust and mastered to the targets' loudness; the critic judges it
 against the style's targets moved by the prompt's words (`mixing.reference`,
-`mixing.descriptors`).
+`mixing.descriptors`). Each example carries the stems' balance the critic measured
+(`mixing.stem_balance`), which the quality head reads beside the master's features.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from producer.mixing.critic import critique_script
 from producer.mixing.descriptors import apply_descriptors
 from producer.mixing.faults import FAULTS, applicable, plant
 from producer.mixing.reference import style_targets
+from producer.mixing.stem_balance import stem_balance_vector
 from producer.mixing.strips import Mix, parse_mix
 
 __all__ = ["MASTER_FAULTS", "critic_quality_examples", "flat_script", "nudged_script"]
@@ -69,18 +71,21 @@ def critic_quality_examples(
     n_flat: int = 0,
     n_random: int = 1,
     n_master: int = 1,
-) -> list[tuple[np.ndarray, float]]:
-    """(master, score) pairs: the own mix, `n_faults` planted faults, `n_nudged` near misses
-    (when the script is in the writer language), the flat mix (`n_flat` 1), `n_random` random
-    scripts and `n_master` master faults, in that order (see the module docstring).
+) -> list[tuple[np.ndarray, float, np.ndarray]]:
+    """(master, score, stem balance) triples: the own mix, `n_faults` planted faults,
+    `n_nudged` near misses (when the script is in the writer language), the flat mix (`n_flat`
+    1), `n_random` random scripts and `n_master` master faults, in that order (see the module
+    docstring).
 
-    Scripts that fail to render (a random script's runaway filter) are skipped. Raises
-    `ProducerError` when the own script cannot be rendered and critiqued.
+    The stem balance is `stem_balance_vector` of the critic's measurement (a master fault keeps
+    its own mix's). Scripts that fail to render (a random script's runaway filter) are skipped.
+    Raises `ProducerError` when the own script cannot be rendered and critiqued.
     """
     targets, _ = apply_descriptors(style_targets(style), prompt)
     roles = list(stems)
     verdict, rendered = critique_script(script, stems, sample_rate, targets)
-    examples = [(rendered.master, float(verdict.score))]
+    balance = stem_balance_vector(verdict.balance_lu)
+    examples = [(rendered.master, float(verdict.score), balance)]
 
     kinds = [k for k in FAULTS if applicable(k, roles)]
     order = [kinds[i] for i in rng.permutation(len(kinds))] if kinds else []
@@ -102,7 +107,7 @@ def critic_quality_examples(
         kind = MASTER_FAULTS[int(rng.integers(len(MASTER_FAULTS)))]
         severity = float(rng.uniform(_MIN_SEVERITY, 1.0))
         audio = degrade(rendered.master, None, sample_rate, kind, severity, rng)
-        examples.append((audio, degraded_score(float(verdict.score), severity)))
+        examples.append((audio, degraded_score(float(verdict.score), severity), balance))
     return examples
 
 
@@ -140,4 +145,6 @@ def _add(examples, script, stems, sample_rate, targets) -> None:
         verdict, rendered = critique_script(script, stems, sample_rate, targets)
     except ProducerError:
         return
-    examples.append((rendered.master, float(verdict.score)))
+    examples.append(
+        (rendered.master, float(verdict.score), stem_balance_vector(verdict.balance_lu))
+    )

@@ -55,6 +55,9 @@ class UnifiedConfig:
     # The prompt reaches the quality head through this narrow projection: wide enough to say
     # "lo-fi" or "loud", too narrow to memorise songs by their prompts.
     quality_prompt_dim: int = 16
+    # The quality head also reads each stem's loudness in the mix (`mixing.stem_balance`), where
+    # the critic measured it. Checkpoints saved before this existed load with it off.
+    quality_stem_balance: bool = True
     prefix_length: int = 4  # learned prefix tokens from the prompt, before the per-stem tokens
     sample_rate: int = 44100  # rate the stems are analysed and rendered at
     max_script_tokens: int = 768  # generation budget for one script
@@ -76,6 +79,7 @@ class UnifiedConfig:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ProducerError(f"unknown model config keys: {', '.join(unknown)}")
+        data.setdefault("quality_stem_balance", False)  # saved before the head read it
         decoder = DecoderConfig(**data.pop("decoder", {}))
         return cls(decoder=decoder, **data)
 

@@ -42,6 +42,7 @@ from producer.faust.validate import validate
 from producer.faust.writer import writer_ebnf
 from producer.generators import generate_stems
 from producer.hub import quiet_progress
+from producer.mixing.stem_balance import STEM_BALANCE_DIM, stem_balance_vector
 from producer.models import losses, planning
 from producer.models.config import DEFAULT, UnifiedConfig
 from producer.models.decoder import FaustPrefix, encode_scripts, load_decoder
@@ -106,12 +107,14 @@ class UnifiedProducerModel(nn.Module):
         self.planning_head = PlanningHead(c.fusion_dim, hidden=c.planning_hidden)
         # The quality head reads the mix's standardised features, their difference from the
         # reference (the stems summed flat and mastered), whether there is a reference, and the
-        # prompt through a narrow projection (see `quality_scores`).
+        # prompt through a narrow projection, and (with `quality_stem_balance`) each stem's
+        # loudness in the mix (see `quality_scores`).
         self.quality_norm = RunningNorm(AUDIO_FEATURE_DIM)
         self.quality_ref_norm = RunningNorm(AUDIO_FEATURE_DIM)
         self.quality_prompt = nn.Linear(c.fusion_dim, c.quality_prompt_dim)
+        balance_dim = STEM_BALANCE_DIM if c.quality_stem_balance else 0
         self.quality_head = QualityHead(
-            2 * AUDIO_FEATURE_DIM + 1 + c.quality_prompt_dim,
+            2 * AUDIO_FEATURE_DIM + 1 + c.quality_prompt_dim + balance_dim,
             hidden=c.quality_hidden,
             periodic=2 * AUDIO_FEATURE_DIM,
         )
@@ -179,6 +182,7 @@ class UnifiedProducerModel(nn.Module):
                 fused,
                 batch["quality_mask"],
                 logits=True,
+                stem_balance=batch.get("quality_stems"),
             )
             out["quality_loss"] = losses.quality_loss(
                 torch.sigmoid(logits), batch["quality_score"], batch["quality_mask"], logits
@@ -200,6 +204,7 @@ class UnifiedProducerModel(nn.Module):
         mask: torch.Tensor | None = None,
         *,
         logits: bool = False,
+        stem_balance: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Scores in [0, 1] for (B, Q, F) mixes → (B, Q) (pre-sigmoid with `logits=True`).
 
@@ -208,6 +213,8 @@ class UnifiedProducerModel(nn.Module):
         mix may be bass-heavy by design) but plain against what the stems sound like together;
         `has_ref` (B,) is 0 where there are no stems to compare with. `mask` (B, Q) marks the
         real mixes among the padding, which alone update the feature statistics in training.
+        `stem_balance` (B, Q, STEM_BALANCE_DIM) is each mix's `stem_balance_vector` (None or
+        zeros: not measured); a model without `quality_stem_balance` ignores it.
         """
         b, q, f = quality_feat.shape
         dtype = fused.dtype
@@ -222,7 +229,12 @@ class UnifiedProducerModel(nn.Module):
         # (and a quality-only training phase then touches the quality parts alone).
         prompt = self.quality_prompt(fused.detach()).unsqueeze(1).expand(b, q, -1)
         prompt = prompt.reshape(b * q, -1)
-        x = torch.cat([mix_n, diff_n * flag.reshape(b * q, 1), flag.reshape(b * q, 1), prompt], -1)
+        parts = [mix_n, diff_n * flag.reshape(b * q, 1), flag.reshape(b * q, 1), prompt]
+        if self.config.quality_stem_balance:
+            if stem_balance is None:
+                stem_balance = torch.zeros(b, q, STEM_BALANCE_DIM, device=mix.device)
+            parts.append(stem_balance.to(device=mix.device, dtype=dtype).reshape(b * q, -1))
+        x = torch.cat(parts, -1)
         head = self.quality_head.logits if logits else self.quality_head
         return head(x).view(b, q)
 
@@ -410,12 +422,15 @@ class UnifiedProducerModel(nn.Module):
         text_prompt: str = "",
         *,
         reference: np.ndarray | None = None,
+        balance_lu: Mapping[str, float | None] | None = None,
     ) -> float:
         """The learned quality score of a mix in [0, 1] (higher is better).
 
         With the `stems` the mix was made from, the score also compares the mix with them (see
         `quality_scores`); it is sharper on balance and tone that way. `reference` gives the
         stems' `reference_features` computed already (scoring several mixes of one stem set).
+        `balance_lu` is each stem's loudness in the mix as the mix critic measured it
+        (`MixVerdict.balance_lu`); it is read only together with the stems.
         """
         self.eval()
         feat = _features(audio, sample_rate).to(self.device).view(1, 1, -1)
@@ -429,7 +444,10 @@ class UnifiedProducerModel(nn.Module):
             if ref is not None
             else torch.zeros(1, feat.shape[-1], device=self.device)
         )
-        return float(self.quality_scores(feat, ref_t, has_ref, fused).reshape(-1)[0])
+        balance = stem_balance_vector(balance_lu if ref is not None else None)
+        balance_t = torch.as_tensor(balance, device=self.device).view(1, 1, -1)
+        scores = self.quality_scores(feat, ref_t, has_ref, fused, stem_balance=balance_t)
+        return float(scores.reshape(-1)[0])
 
     def assess_quality(
         self,
@@ -439,10 +457,13 @@ class UnifiedProducerModel(nn.Module):
         text_prompt: str = "",
         *,
         reference: np.ndarray | None = None,
+        balance_lu: Mapping[str, float | None] | None = None,
     ):
         """The meters' `QualityReport` with the learned `score` filled in."""
         report = assess(audio, sample_rate)
-        score = self.quality_score(audio, sample_rate, stems, text_prompt, reference=reference)
+        score = self.quality_score(
+            audio, sample_rate, stems, text_prompt, reference=reference, balance_lu=balance_lu
+        )
         return report.model_validate({**report.model_dump(), "score": score})
 
     # ------------------------------------------------------------------ checkpoints

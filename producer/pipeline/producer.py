@@ -473,13 +473,15 @@ class Producer:
         logprob: float | None = 0.0,
         *,
         reference: np.ndarray | None = None,
+        balance_lu: Mapping[str, float | None] | None = None,
     ) -> tuple[Candidate, QualityReport]:
         """A master's learned score and meter findings, as a candidate and a full report.
 
-        `reference` is `self.reference(stems)`, computed once per stem set by the caller.
+        `reference` is `self.reference(stems)`, computed once per stem set by the caller;
+        `balance_lu` the mix critic's `MixVerdict.balance_lu` of this mix, where there is one.
         """
         report = self.model.assess_quality(
-            master, self.sample_rate, stems, prompt, reference=reference
+            master, self.sample_rate, stems, prompt, reference=reference, balance_lu=balance_lu
         )
         candidate = Candidate(script, logprob, float(report.score), list(report.findings))
         return candidate, report
@@ -575,12 +577,12 @@ class Producer:
 
         t = time.perf_counter()
         ref = reference.result()  # once: every candidate mixes the same stems
-        scored = list(
-            pool.map(
-                lambda wm: self.score(wm[1][0], stems, prompt, wm[0][0], wm[0][1], reference=ref),
-                zip(written, heard, strict=True),
-            )
-        )
+
+        def score(w: tuple[str, float | None], h: tuple[np.ndarray, MixVerdict | None]):
+            balance = h[1].balance_lu if h[1] is not None else None
+            return self.score(h[0], stems, prompt, w[0], w[1], reference=ref, balance_lu=balance)
+
+        scored = list(pool.map(score, written, heard))
         for (candidate, _), (_, verdict), source in zip(scored, heard, sources, strict=True):
             candidate.verdict = verdict
             candidate.source = source

@@ -16,6 +16,8 @@ in-process dataset yields. `collate` turns a list of rows into the batch dict th
     quality_feat   (B, Q, F)        the mix and its degraded copies
     quality_ref    (B, F)           features of the stems' reference mix (zeros without stems)
     has_ref        (B,)             1 where the quality head compares with that reference
+    quality_stems  (B, Q, 12)       each mix's stem balance (`mixing.stem_balance`; zeros where
+                                    unmeasured or where the reference is dropped)
     quality_score  (B, Q)           their target scores
     quality_mask   (B, Q)
     faust_ids      (B, L)           <bos> script <eos>, right-padded
@@ -30,6 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from producer.mixing.stem_balance import STEM_BALANCE_DIM
 from producer.models.decoder import encode_scripts
 from producer.modules.features import AUDIO_FEATURE_DIM
 from producer.plan import ROLES
@@ -46,7 +49,7 @@ def example_to_row(example) -> Row:
         stem_feat[ROLES.index(role)] = feat
         stem_mask[ROLES.index(role)] = 1.0
     qf = (
-        np.stack([f for f, _ in example.quality]).astype(np.float32)
+        np.stack([f for f, _, _ in example.quality]).astype(np.float32)
         if example.quality
         else (np.zeros((0, AUDIO_FEATURE_DIM), np.float32))
     )
@@ -62,7 +65,12 @@ def example_to_row(example) -> Row:
         "stem_feat": stem_feat,
         "stem_mask": stem_mask,
         "quality_feat": qf,
-        "quality_score": np.asarray([s for _, s in example.quality], np.float32),
+        "quality_score": np.asarray([s for _, s, _ in example.quality], np.float32),
+        "quality_stems": (
+            np.stack([b for _, _, b in example.quality]).astype(np.float32)
+            if example.quality
+            else np.zeros((0, STEM_BALANCE_DIM), np.float32)
+        ),
         "quality_ref": (
             np.asarray(example.reference_features, np.float32)
             if example.reference_features is not None
@@ -99,17 +107,28 @@ def collate(
     qf = torch.zeros(b, max(q, 1), f)
     qs = torch.zeros(b, max(q, 1))
     qm = torch.zeros(b, max(q, 1))
+    qb = torch.zeros(b, max(q, 1), STEM_BALANCE_DIM)
     for k, r in enumerate(rows):
         n = len(r["quality_score"])
         if n:
             qf[k, :n] = torch.as_tensor(np.asarray(r["quality_feat"]).reshape(n, f))
             qs[k, :n] = torch.as_tensor(r["quality_score"])
             qm[k, :n] = 1.0
+            # Rows from before the stem balance existed (older shards) have none: unmeasured.
+            if r.get("quality_stems") is not None and np.size(r["quality_stems"]):
+                qb[k, :n] = torch.as_tensor(
+                    np.asarray(r["quality_stems"]).reshape(n, STEM_BALANCE_DIM)
+                )
+    has_audio = torch.as_tensor((rng.random(b) < audio_prob).astype(np.float32))
+    # A dropped reference drops the stem balance with it: both come from the stems, and a mix
+    # scored alone (`assess_quality` without stems) has neither.
+    has_ref = stack("has_ref") * torch.as_tensor((rng.random(b) >= ref_drop).astype("f4"))
+    qb = qb * has_ref.view(b, 1, 1)
     ids, mask = encode_scripts(tokenizer, [r["faust_script"] for r in rows], max_tokens=max_tokens)
     batch = {
         "prompts": [r["prompt"] for r in rows],
         "audio_feat": stack("audio_feat"),
-        "has_audio": torch.as_tensor((rng.random(b) < audio_prob).astype(np.float32)),
+        "has_audio": has_audio,
         "plan_roles": stack("plan_roles"),
         "plan_style": stack("plan_style", torch.long),
         "plan_mode": stack("plan_mode", torch.long),
@@ -122,9 +141,10 @@ def collate(
         "stem_mask": stack("stem_mask"),
         "quality_feat": qf,
         "quality_score": qs,
+        "quality_stems": qb,
         "quality_mask": qm,
         "quality_ref": stack("quality_ref"),
-        "has_ref": stack("has_ref") * torch.as_tensor((rng.random(b) >= ref_drop).astype("f4")),
+        "has_ref": has_ref,
         "faust_ids": ids,
         "faust_mask": mask,
     }

@@ -74,7 +74,11 @@ def quality_and_token_metrics(model, rows: Sequence[Row], batch_size: int = 16) 
         fused = model.fuse_prompt(model.encode_text(batch["prompts"]), None, None)
         stem_emb = model.encode_stems(batch["stem_feat"])
         scores = model.quality_scores(
-            batch["quality_feat"], batch["quality_ref"], batch["has_ref"], fused
+            batch["quality_feat"],
+            batch["quality_ref"],
+            batch["has_ref"],
+            fused,
+            stem_balance=batch["quality_stems"],
         )
         alone = model.quality_scores(
             batch["quality_feat"], batch["quality_ref"], torch.zeros_like(batch["has_ref"]), fused

@@ -14,6 +14,7 @@ from producer.data.meta import load_meta
 from producer.data.prompts import STYLE_WORDS
 from producer.errors import ProducerError
 from producer.faust.validate import validate
+from producer.mixing.stem_balance import STEM_BALANCE_DIM
 from producer.modules.features import AUDIO_FEATURE_DIM
 from producer.plan import ROLES, STYLES
 from tests.data.conftest import CORPUS_SR
@@ -87,9 +88,18 @@ def test_an_example_has_every_target(data, dataset):
     # With stems and a script the mix critic labels the quality examples: the own mix, a
     # planted fault, two near misses, the flat mix, a random script, a master fault (scored
     # down from the own mix's score).
-    scores = [s for _, s in example.quality]
+    scores = [s for _, s, _ in example.quality]
     assert len(scores) == 7 and all(0.0 <= s <= 1.0 for s in scores)
     assert scores[-1] < scores[0] and len(set(scores)) == 7
+    # Each carries the stems' balance the critic measured: its own stems marked, the rest not;
+    # the master fault keeps its own mix's.
+    balances = np.stack([b for _, _, b in example.quality])
+    assert balances.shape == (7, STEM_BALANCE_DIM)
+    present = balances[:, len(ROLES) :]
+    want = [1.0 if r in example.roles else 0.0 for r in ROLES]
+    assert (present == want).all()
+    np.testing.assert_array_equal(balances[-1], balances[0])
+    assert np.abs(balances[2] - balances[0]).max() > 0.05  # a near miss moves the faders
 
 
 def test_a_song_without_stems_or_prompt_gets_a_prompt_from_its_metadata(data, dataset):
@@ -108,8 +118,9 @@ def test_the_same_seed_gives_the_same_examples_and_limit_stops_early(data, datas
         warnings.simplefilter("ignore")
         again = UnifiedProducerDataset(root, sample_rate=SR, quality_copies=2, seed=3, limit=1)
     assert len(again) == 1 and again[0].prompt == dataset[0].prompt
-    for (a, sa), (b, sb) in zip(again[0].quality, dataset[0].quality, strict=True):
+    for (a, sa, ba), (b, sb, bb) in zip(again[0].quality, dataset[0].quality, strict=True):
         np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(ba, bb)
         assert sa == sb
 
 
