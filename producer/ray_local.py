@@ -106,9 +106,19 @@ def local_workers_use_this_python() -> None:
     runtime_env is set by `ray job submit`, not here.
     """
     os.environ["RAY_ENABLE_UV_RUN_RUNTIME_ENV"] = "0"  # read when ray is first imported
-    from ray._private import ray_constants  # already imported: flip the flag it read
+    ray_constants().RAY_ENABLE_UV_RUN_RUNTIME_ENV = False  # ray already imported: flip its copy
 
-    ray_constants.RAY_ENABLE_UV_RUN_RUNTIME_ENV = False
+
+def ray_constants():
+    """Ray's `ray._private.ray_constants` module: the project's one private Ray import.
+
+    Ray reads two switches from the environment once, when it is first imported, into this
+    module (`ENABLE_RAY_CLUSTER`, `RAY_ENABLE_UV_RUN_RUNTIME_ENV`); no public API sets them
+    afterwards. `tests/test_ray_local.py` fails when a Ray upgrade moves or renames them.
+    """
+    from ray._private import ray_constants as constants  # private: see the docstring
+
+    return constants
 
 
 @contextlib.contextmanager
@@ -120,16 +130,15 @@ def _single_node_ray() -> Iterator[None]:
     `services.get_node_ip_address` reads it while `ray.init` starts the node; it is restored so
     a later `ray.init(address=...)` in this process can join a cluster.
     """
-    from ray._private import ray_constants
-
+    constants = ray_constants()
     before_env = os.environ.get(_CLUSTERS_ENV)
-    before_flag = ray_constants.ENABLE_RAY_CLUSTER
+    before_flag = constants.ENABLE_RAY_CLUSTER
     os.environ[_CLUSTERS_ENV] = "0"
-    ray_constants.ENABLE_RAY_CLUSTER = False
+    constants.ENABLE_RAY_CLUSTER = False
     try:
         yield
     finally:
-        ray_constants.ENABLE_RAY_CLUSTER = before_flag
+        constants.ENABLE_RAY_CLUSTER = before_flag
         if before_env is None:
             os.environ.pop(_CLUSTERS_ENV, None)
         else:
