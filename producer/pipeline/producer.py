@@ -59,6 +59,7 @@ from producer.models.loading import load_model  # light: torch loads when a mode
 from producer.modules.features import audio_features
 from producer.pipeline.alignment import grid_cut, shift_stem
 from producer.pipeline.input_song import InputSong, prepare_input
+from producer.pipeline.stage_order import ThreadCalls, run_stages, run_sync
 from producer.plan import DEFAULT_PROMPT, MAX_DURATION, ProductionPlan
 from producer.schemas import QualityReport
 
@@ -340,9 +341,6 @@ class Producer:
             if on_stage is not None:
                 on_stage(stage, seconds)
 
-        def done(stage: str, t0: float) -> None:
-            record(stage, time.perf_counter() - t0)
-
         song = None
         if input is not None:
             t = time.perf_counter()
@@ -357,44 +355,53 @@ class Producer:
                 progress=progress,
                 download=self.separator_download,
             )
-            done("input", t)
+            record("input", time.perf_counter() - t)
         length = production_length(song, duration)
-
-        t = time.perf_counter()
-        plan = self.plan(prompt, song, length)
-        done("plan", t)
 
         # Stems, candidates and feature extraction are independent of each other: two at a
         # time (libfaust, numpy and scipy release the GIL; on 2 cores the 30 s benchmark beat
         # went from 4.35x to over 5x real time). The teacher has a thread of its own from the
         # moment the stems exist: the writer decodes on one torch thread, which leaves the other
-        # core to it.
+        # core to it. The stage order itself is `stage_order.run_stages`, as in serving.
         with ThreadPoolExecutor(_WORKERS) as pool, ThreadPoolExecutor(1) as teacher:
-            t = time.perf_counter()
-            stems = self.generate(plan, song, seed, pool=pool)
-            done("generate", t)
-            taught = None
-            if self.mix_teacher:
-                taught = teacher.submit(teach_mix, stems, plan, prompt, self.sample_rate)
+            beside: dict[str, Future] = {}
 
-            t = time.perf_counter()
-            # The reference mix's features are only needed for scoring: computed meanwhile.
-            reference = pool.submit(self.reference, stems)
-            written = self.write(stems, prompt, candidates, seed, pool=pool)
-            done("write", t)
+            def generate(plan: ProductionPlan, song: InputSong | None, seed: int):
+                stems = self.generate(plan, song, seed, pool=pool)
+                if self.mix_teacher:
+                    beside["taught"] = teacher.submit(
+                        teach_mix, stems, plan, prompt, self.sample_rate
+                    )
+                # The reference mix's features are only needed for scoring: computed meanwhile,
+                # awaited only once every candidate is rendered.
+                beside["reference"] = pool.submit(self.reference, stems)
+                return stems
 
-            # The reference mix's features are awaited only once every candidate is rendered.
-            chosen = self.render_and_score(
-                written,
-                stems,
-                plan,
-                prompt,
-                pool=pool,
-                reference=reference,
-                on_stage=record,
-                teacher=taught is not None,
-                taught=taught,
+            def render_and_score(written, stems, plan, prompt):
+                taught = beside.get("taught")
+                return self.render_and_score(
+                    written,
+                    stems,
+                    plan,
+                    prompt,
+                    pool=pool,
+                    reference=beside["reference"],
+                    on_stage=record,
+                    teacher=taught is not None,
+                    taught=taught,
+                )
+
+            calls = ThreadCalls(
+                plan=self.plan,
+                generate=generate,
+                write=lambda stems, prompt, n, seed: self.write(stems, prompt, n, seed, pool=pool),
+                render_and_score=render_and_score,
+                in_threads=False,
             )
+            made = run_sync(
+                run_stages(calls, prompt, song, length, seed, candidates, on_stage=record)
+            )
+        plan, stems, chosen = made.plan, made.stems, made.selection
         timings["total"] = time.perf_counter() - started
 
         return ProductionResult(

@@ -1,8 +1,9 @@
 """The HTTP ingress of the Serve graph: FastAPI routes over the stage deployments.
 
-One production is one chain of handle calls, issued at once; each call gets the previous
-stage's DeploymentResponse as an argument, so Serve passes object references and every replica
-fetches its input straight from the replica that made it:
+One production is one chain of handle calls, issued at once by
+`producer.pipeline.stage_order.run_stages` (the stage order `Producer` and the local backend run
+too); each call gets the previous stage's DeploymentResponse as an argument, so Serve passes
+object references and every replica fetches its input straight from the replica that made it:
 
     song     = separator.prepare(upload…)                 (only with an upload)
     plan     = planner.plan(prompt, song, duration)
@@ -26,6 +27,7 @@ from ray import serve
 from ray.serve.handle import DeploymentHandle, DeploymentResponse
 
 from producer.pipeline import Selection
+from producer.pipeline.stage_order import run_stages
 from producer.plan import ProductionPlan
 from producer.serving.api import create_api
 from producer.serving.backend import Produced, ProduceJob, StemsReady
@@ -89,24 +91,12 @@ class Ingress:
             song = self.separator.prepare.remote(
                 job.upload, job.upload_name, job.input_role, job.duration, job.max_upload_seconds
             )
-        plan = self.planner.plan.remote(job.prompt, song, job.duration)
-        stems = self.generator.generate.remote(plan, song, job.seed)
-        written = self.writer.write.remote(stems, job.prompt, job.candidates, job.seed)
-        selected = self.renderer.render_and_score.remote(written, stems, plan, job.prompt)
-        async with _Calls(song, plan, stems, written, selected):
-            timings = {}
-            plan_value = await plan
-            timings["plan"] = time.perf_counter() - started
-            stems_value = await stems
-            timings["generate"] = time.perf_counter() - started - timings["plan"]
-            if on_stems is not None:  # the store writes them while the writer works
-                on_stems(stems_value)
-            await written
-            timings["write"] = time.perf_counter() - started - timings["plan"] - timings["generate"]
-            selection: Selection = await selected
-        timings |= selection.timings
-        timings["total"] = time.perf_counter() - started
-        return Produced(plan_value, stems_value, selection, timings)
+        made = await run_stages(
+            _Handles(self), job.prompt, song, job.duration, job.seed, job.candidates,
+            on_stems=on_stems,  # the store writes them while the writer works
+        )  # fmt: skip
+        made.timings["total"] = time.perf_counter() - started
+        return Produced(made.plan, made.stems, made.selection, made.timings)
 
     async def render(
         self, script: str, stems: dict[str, np.ndarray], plan: ProductionPlan, prompt: str
@@ -119,6 +109,26 @@ class Ingress:
 
     def check_health(self) -> None:
         self.store.check_writable()
+
+
+class _Handles:
+    """The stage deployments as `StageCalls`: each call returns its DeploymentResponse at once,
+    and a response given as an argument reaches the next replica as an object reference."""
+
+    def __init__(self, ingress: Ingress):
+        self.ingress = ingress
+
+    def plan(self, prompt, song, duration):
+        return self.ingress.planner.plan.remote(prompt, song, duration)
+
+    def generate(self, plan, song, seed):
+        return self.ingress.generator.generate.remote(plan, song, seed)
+
+    def write(self, stems, prompt, candidates, seed):
+        return self.ingress.writer.write.remote(stems, prompt, candidates, seed)
+
+    def render_and_score(self, written, stems, plan, prompt):
+        return self.ingress.renderer.render_and_score.remote(written, stems, plan, prompt)
 
 
 class _Calls:

@@ -4,8 +4,9 @@
     from producer.serving.local import LocalBackend
     app = create_api(LocalBackend(ServeArgs()), ServeArgs())   # any ASGI server, or TestClient
 
-Same stages, same order as the Serve graph (`producer.serving.ingress`); each call runs in a
-worker thread so the event loop stays free. Used by the API tests, and handy for debugging a
+Same stages, same order as the Serve graph (`producer.serving.ingress`): both run
+`producer.pipeline.stage_order.run_stages`, here with each stage in a worker thread so the event
+loop stays free. Used by the API tests, and handy for debugging a
 route without a Ray cluster.
 """
 
@@ -17,6 +18,7 @@ import time
 import numpy as np
 
 from producer.pipeline import Producer, Selection
+from producer.pipeline.stage_order import ThreadCalls, run_stages
 from producer.plan import ProductionPlan
 from producer.serving.backend import Produced, ProduceJob, StemsReady
 from producer.serving.config import ServeArgs
@@ -54,32 +56,28 @@ class LocalBackend:
         if job.upload is not None:
             if self._input is None:
                 self._input = await asyncio.to_thread(InputStage, self.args)
-            song = await asyncio.to_thread(
-                self._input.prepare,
-                job.upload,
-                job.upload_name,
-                job.input_role,
-                job.duration,
-                job.max_upload_seconds,
+            # Pending, as the Serve graph's: the planner's time includes the input's.
+            song = asyncio.ensure_future(
+                asyncio.to_thread(
+                    self._input.prepare,
+                    job.upload,
+                    job.upload_name,
+                    job.input_role,
+                    job.duration,
+                    job.max_upload_seconds,
+                )
             )
-        plan = await asyncio.to_thread(self.planner.plan, job.prompt, song, job.duration)
-        timings = {"plan": time.perf_counter() - started}
-        t = time.perf_counter()
-        stems = await asyncio.to_thread(self.generator.generate, plan, song, job.seed)
-        timings["generate"] = time.perf_counter() - t
-        if on_stems is not None:
-            on_stems(stems)
-        t = time.perf_counter()
-        written = await asyncio.to_thread(
-            self.writer.write, stems, job.prompt, job.candidates, job.seed
+        calls = ThreadCalls(
+            plan=self.planner.plan,
+            generate=self.generator.generate,
+            write=self.writer.write,
+            render_and_score=self.renderer.render_and_score,
         )
-        timings["write"] = time.perf_counter() - t
-        selection = await asyncio.to_thread(
-            self.renderer.render_and_score, written, stems, plan, job.prompt
+        made = await run_stages(
+            calls, job.prompt, song, job.duration, job.seed, job.candidates, on_stems=on_stems
         )
-        timings |= selection.timings
-        timings["total"] = time.perf_counter() - started
-        return Produced(plan, stems, selection, timings)
+        made.timings["total"] = time.perf_counter() - started
+        return Produced(made.plan, made.stems, made.selection, made.timings)
 
     async def render(
         self, script: str, stems: dict[str, np.ndarray], plan: ProductionPlan, prompt: str
