@@ -1072,9 +1072,10 @@ def check_train(ctx: Ctx) -> None:
     import ray
     import torch
 
+    from producer.data.shards import load_shards
     from producer.models.unified import UnifiedProducerModel
     from ray_jobs.config import load_config
-    from ray_jobs.preprocess import PreprocessSettings, load_shards, local_workers_use_this_python
+    from ray_jobs.preprocess import PreprocessSettings, local_workers_use_this_python
     from ray_jobs.preprocess import preprocess as run_preprocess
     from ray_jobs.train import train
     from tests.ray_jobs.corpus import SR as CORPUS_SR

@@ -36,7 +36,6 @@ must make the same rows (same songs; the largest feature difference between them
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import shutil
@@ -50,10 +49,9 @@ import numpy as np
 import pyarrow.parquet as pq
 from machine import machine
 
+from producer.data.shards import encode_rows, load_shards
 from ray_jobs.preprocess import (
     PreprocessSettings,
-    encode_rows,
-    load_shards,
     local_workers_use_this_python,
     preprocess,
     settings_from_config,
@@ -258,14 +256,15 @@ def main() -> None:
     def settings(arm_dir: Path) -> PreprocessSettings:
         data = arm_dir / "data"
         shutil.copytree(corpus, data, ignore=shutil.ignore_patterns(".complete"))
-        return dataclasses.replace(
-            base,
-            data_dir=str(data),
-            output_dir=str(arm_dir / "out"),
-            separator=str(separator),
-            separator_download=False,
-            max_errors=None,
-            overwrite=False,
+        return base.model_copy(
+            update=dict(
+                data_dir=str(data),
+                output_dir=str(arm_dir / "out"),
+                separator=str(separator),
+                separator_download=False,
+                max_errors=None,
+                overwrite=False,
+            )
         )
 
     stemless = len(range(0, args.songs, args.stemless_every))
@@ -328,7 +327,7 @@ def main() -> None:
         "sequential_torch_threads": args.seq_threads,
         "settings": {
             k: v
-            for k, v in dataclasses.asdict(base).items()
+            for k, v in base.model_dump().items()
             if k not in ("data_dir", "output_dir", "separator")
         },
         "median": medians,

@@ -107,8 +107,9 @@ def main() -> None:
 
     import ray
 
+    from producer.data.shards import load_shards
     from producer.data.synth import synthesize_corpus
-    from ray_jobs.preprocess import load_shards, local_workers_use_this_python, preprocess
+    from ray_jobs.preprocess import local_workers_use_this_python, preprocess
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-train-"))
     synthesize_corpus(tmp / "data", args.songs, seed=0, duration=1.5, progress=False)

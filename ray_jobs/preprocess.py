@@ -74,12 +74,16 @@ from producer.atomic import atomic_path
 from producer.audio.io import load_audio, save_audio
 from producer.data.dataset import load_entry_or_reason
 from producer.data.layout import scan_song, scan_songs
+from producer.data.shards import (
+    SHARDS,
+    encode_rows,
+    shard_files,
+)
 from producer.errors import ProducerError
 from producer.ray_local import init_ray, local_workers_use_this_python
 from producer.training.batch import example_to_row
-from ray_jobs.config import ConfigError, load_config
+from ray_jobs.config import ConfigError, JobConfig, PreprocessConfig, load_config
 
-SHARDS = "shards"
 ERRORS = "errors.parquet"
 SETTINGS = "settings.json"
 # Beside `shards/` while an overwrite run swaps its shards in (see the module docstring).
@@ -87,38 +91,6 @@ _STAGED = ".shards-new-"
 _RETIRED = ".shards-old-"
 # Seconds between plain progress lines when stderr is not a terminal.
 LOG_INTERVAL_S = 10.0
-
-# The columns of `producer.training.batch.example_to_row`, by how they are stored.
-_ARRAYS = (  # float32 numpy arrays: flattened list<float32> + `<name>_shape` list<int32>
-    "audio_feat",
-    "plan_roles",
-    "stem_feat",
-    "stem_mask",
-    "quality_feat",
-    "quality_score",
-    "quality_stems",
-    "quality_ref",
-)
-_INTS = ("plan_style", "plan_mode", "plan_key")
-_FLOATS = ("plan_bpm", "has_ref")
-_STRINGS = ("path", "prompt", "faust_script")
-_STRING_LISTS = ("roles",)
-ROW_KEYS = (*_ARRAYS, *_INTS, *_FLOATS, *_STRINGS, *_STRING_LISTS)
-
-
-def _shard_schema() -> pa.Schema:
-    fields = [pa.field("key", pa.string()), pa.field("final_key", pa.string())]
-    for name in _ARRAYS:
-        fields += [
-            pa.field(name, pa.list_(pa.float32())),
-            pa.field(f"{name}_shape", pa.list_(pa.int32())),
-        ]
-    fields += [pa.field(n, pa.int64()) for n in _INTS]
-    fields += [pa.field(n, pa.float64()) for n in _FLOATS]
-    fields += [pa.field(n, pa.string()) for n in _STRINGS]
-    fields += [pa.field(n, pa.list_(pa.string())) for n in _STRING_LISTS]
-    return pa.schema(fields)
-
 
 _ERROR_SCHEMA = pa.schema(
     [
@@ -130,54 +102,10 @@ _ERROR_SCHEMA = pa.schema(
 )
 
 
-@dataclass
-class PreprocessSettings:
-    """What `preprocess` reads from the job config (ray_jobs/configs/*.yaml).
-
-    One field per key of the config's `preprocess:` section (`ray_jobs.config.PreprocessConfig`),
-    same names and defaults; `settings_from_config` maps the whole section and refuses a key
-    this class lacks.
-    """
-
-    data_dir: str  # the song folder: <data>/<artist>/<song>/<song>.wav (+ .json, stems/)
-    output_dir: str  # shards/, errors.parquet and settings.json go here
-    separator: str = "htdemucs"  # Demucs name or local path (producer.audio.separation)
-    separator_download: bool = False  # let Demucs fetch pretrained weights not on disk
-    separator_actors: int = 1  # Demucs actors in the pool (each loads the model once)
-    separator_num_gpus: float = 0.0  # GPUs per actor; > 0 runs Demucs on CUDA
-    separator_num_cpus: float = 1.0  # CPUs per actor (also its torch thread count, at least 1)
-    batch_size: int = 4  # songs per separator batch and per analysis batch
-    analysis_concurrency: int = 2  # analysis tasks (make_row) running at once
-    analysis_num_cpus: float = 1.0  # CPUs reserved per analysis task
-    sample_rate: int = 44100  # rate the analysis and targets work at
-    quality_copies: int = 3  # degraded copies per song for the quality targets
-    songs_per_shard: int = 64  # rows per Parquet shard (the unit of resuming); the last is smaller
-    max_errors: int | None = None  # stop once more than this many songs failed; None = never
-    overwrite: bool = False  # redo every song, even those in a shard (replaced at the end)
-    seed: int = 0  # seeds prompts and degradations (per song: seed + artist/song)
-
-    def __post_init__(self) -> None:
-        for name in (
-            "separator_actors",
-            "batch_size",
-            "analysis_concurrency",
-            "sample_rate",
-            "songs_per_shard",
-        ):
-            if int(getattr(self, name)) < 1:
-                raise ProducerError(f"preprocess {name} must be >= 1, got {getattr(self, name)}")
-        for name in (
-            "separator_num_gpus",
-            "separator_num_cpus",
-            "analysis_num_cpus",
-            "quality_copies",
-        ):
-            if getattr(self, name) < 0:
-                raise ProducerError(f"preprocess {name} must be >= 0, got {getattr(self, name)}")
-        if self.max_errors is not None and self.max_errors < 0:
-            raise ProducerError(
-                f"preprocess max_errors must be >= 0 or None, got {self.max_errors}"
-            )
+#: What `preprocess` reads: the job config's `preprocess:` section itself
+#: (`ray_jobs.config.PreprocessConfig`, one typed config per concept). Build it in Python as
+#: `PreprocessSettings(data_dir=…, output_dir=…)`, or pass `preprocess` a plain mapping.
+PreprocessSettings = PreprocessConfig
 
 
 @dataclass
@@ -214,15 +142,11 @@ def song_key(entry) -> str:
 def done_keys(output_dir: str | os.PathLike) -> set[str]:
     """Every key (as found and after separation) of the rows already in the shards."""
     keys: set[str] = set()
-    for shard in _shard_files(Path(output_dir)):
+    for shard in shard_files(Path(output_dir)):
         table = pq.read_table(shard, columns=["key", "final_key"])
         keys.update(table.column("key").to_pylist())
         keys.update(table.column("final_key").to_pylist())
     return keys
-
-
-def _shard_files(output_dir: Path) -> list[Path]:
-    return sorted((output_dir / SHARDS).glob("part-*.parquet"))
 
 
 # ------------------------------------------------------------------------------ Ray stages
@@ -328,55 +252,6 @@ def _reason(err: BaseException) -> str:
 # ------------------------------------------------------------------------------ Parquet I/O
 
 
-def encode_rows(rows: list[dict[str, Any]], keys: list[str], final_keys: list[str]) -> pa.Table:
-    """`example_to_row` rows (+ their keys) as a shard table."""
-    cols: dict[str, list] = {"key": keys, "final_key": final_keys}
-    for name in _ARRAYS:
-        arrays = [np.asarray(r[name]) for r in rows]
-        for r, a in zip(rows, arrays, strict=True):
-            if a.dtype != np.float32:
-                raise ProducerError(f"{r['path']}: row field {name} is {a.dtype}, expected float32")
-        cols[name] = [a.reshape(-1) for a in arrays]
-        cols[f"{name}_shape"] = [list(a.shape) for a in arrays]
-    for name in (*_INTS, *_FLOATS, *_STRINGS, *_STRING_LISTS):
-        cols[name] = [r[name] for r in rows]
-    extra = set(rows[0]) - set(ROW_KEYS) if rows else set()
-    if extra:  # example_to_row grew a field: the shard format must learn it first
-        raise ProducerError(f"row fields {sorted(extra)} have no Parquet column")
-    return pa.Table.from_pydict(cols, schema=_shard_schema())
-
-
-def decode_table(table: pa.Table) -> list[dict[str, Any]]:
-    """Shard rows back as `example_to_row` dicts (same keys, float32 arrays, same shapes)."""
-    cols = table.to_pydict()
-    rows = []
-    for k in range(table.num_rows):
-        row: dict[str, Any] = {}
-        for name in _ARRAYS:
-            if name not in cols:
-                continue  # a shard from before this column existed (collate reads it as unset)
-            shape = tuple(cols[f"{name}_shape"][k])
-            row[name] = np.asarray(cols[name][k], dtype=np.float32).reshape(shape)
-        for name in _INTS:
-            row[name] = int(cols[name][k])
-        for name in _FLOATS:
-            row[name] = float(cols[name][k])
-        for name in _STRINGS:
-            row[name] = cols[name][k]
-        for name in _STRING_LISTS:
-            row[name] = list(cols[name][k])
-        rows.append({n: row[n] for n in ROW_KEYS if n in row})
-    return rows
-
-
-def load_shards(output_dir: str | os.PathLike) -> list[dict[str, Any]]:
-    """Every row of a preprocess output folder, as the trainer consumes them (sorted by path)."""
-    rows = [
-        r for shard in _shard_files(Path(output_dir)) for r in decode_table(pq.read_table(shard))
-    ]
-    return sorted(rows, key=lambda r: r["path"])
-
-
 def load_errors(output_dir: str | os.PathLike) -> list[dict[str, str]]:
     """The last run's errors table: [{path, key, stage, reason}]."""
     path = Path(output_dir) / ERRORS
@@ -391,14 +266,14 @@ def _write_atomic(table: pa.Table, path: Path) -> None:
 # ---------------------------------------------------------------------------------- driver
 
 
-def _settings(config: PreprocessSettings | Mapping[str, Any]) -> PreprocessSettings:
-    if isinstance(config, PreprocessSettings):
+def _settings(
+    config: PreprocessSettings | Mapping[str, Any], source: str = "preprocess settings"
+) -> PreprocessSettings:
+    """The settings as a validated `PreprocessConfig`; a mapping is checked as the config's
+    `preprocess:` section would be (`ConfigError`, one line naming the key)."""
+    if isinstance(config, PreprocessConfig):
         return config
-    names = {f.name for f in dataclasses.fields(PreprocessSettings)}
-    unknown = sorted(set(config) - names)
-    if unknown:
-        raise ProducerError(f"unknown preprocess settings {unknown}: choose from {sorted(names)}")
-    return PreprocessSettings(**dict(config))
+    return JobConfig.from_dict({"preprocess": dict(config)}, source).preprocess
 
 
 def _check_output_settings(out: Path, s: PreprocessSettings) -> None:
@@ -728,7 +603,7 @@ def _run(s, todo, skipped, sink, errors, errors_path: Path, stats: _RunStats, st
 
 
 def settings_from_config(path: str | os.PathLike, overrides: Sequence[str] = ()):
-    """The `preprocess:` section of a job config (`ray_jobs/configs/*.yaml`) as settings.
+    """The `preprocess:` section of a job config (`ray_jobs/configs/*.yaml`).
 
     Raises `ConfigError` (one line, naming the file and key) for a bad config or one without a
     `preprocess:` section.
@@ -736,30 +611,19 @@ def settings_from_config(path: str | os.PathLike, overrides: Sequence[str] = ())
     config = load_config(path, overrides)
     if config.preprocess is None:
         raise ConfigError(f"{path}: no 'preprocess' section")
-    return settings_from_section(config.preprocess.model_dump(), source=os.fspath(path))
+    return config.preprocess
 
 
 def settings_from_section(section: Mapping[str, Any], source: str = "<config>"):
-    """A whole `preprocess:` section (`PreprocessConfig.model_dump()`) as settings.
-
-    Every key must be a setting: a config key the job does not know would otherwise be
-    silently ignored, so one is a `ConfigError` naming it.
-    """
-    names = {f.name for f in dataclasses.fields(PreprocessSettings)}
-    unknown = sorted(set(section) - names)
-    if unknown:
-        raise ConfigError(
-            f"{source}: preprocess keys {unknown} have no PreprocessSettings field "
-            "(add them to ray_jobs/preprocess.py, or the job would ignore them)"
-        )
-    return PreprocessSettings(**dict(section))
+    """A whole `preprocess:` section (a mapping) as settings; a key the job does not know is a
+    `ConfigError` naming it, as in a config file."""
+    return _settings(section, source)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m ray_jobs.preprocess", description=__doc__.split("\n")[0]
     )
-    defaults = PreprocessSettings(data_dir="", output_dir="")
     parser.add_argument(
         "--config", help="a job config (ray_jobs/configs/*.yaml); flags given override it"
     )
@@ -768,13 +632,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--data-dir")
     parser.add_argument("--output-dir")
-    for f in dataclasses.fields(PreprocessSettings):
-        if f.name in ("data_dir", "output_dir"):
+    for name, info in PreprocessConfig.model_fields.items():
+        if name in ("data_dir", "output_dir"):
             continue
-        flag, default = f"--{f.name.replace('_', '-')}", getattr(defaults, f.name)
+        flag, default = f"--{name.replace('_', '-')}", info.default
         if isinstance(default, bool):  # --overwrite / --no-overwrite
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None)
-        elif f.name == "max_errors":  # None by default: stop for no number of bad songs
+        elif name == "max_errors":  # None by default: stop for no number of bad songs
             parser.add_argument(flag, type=int, metavar="N")
         else:
             parser.add_argument(flag, type=type(default))
@@ -784,7 +648,7 @@ def main(argv: list[str] | None = None) -> int:
     flags = {k: v for k, v in args.items() if v is not None}
     try:
         if config is not None:
-            base = dataclasses.asdict(settings_from_config(config, overrides))
+            base = settings_from_config(config, overrides).model_dump()
         else:
             missing = [n for n in ("data_dir", "output_dir") if n not in flags]
             if missing:

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from producer.atomic import atomic_path
+from producer.data.shards import decode_table
 from producer.errors import ProducerError
 from producer.models.config import preset
 from producer.models.unified import UnifiedProducerModel
@@ -52,7 +53,6 @@ from producer.training.batch import collate
 from producer.training.step import compute_losses, trainable_parameters
 from ray_jobs.config import ConfigError, TrainJobConfig, load_config
 from ray_jobs.lora import add_lora, merge_lora
-from ray_jobs.preprocess import decode_table
 
 PROGRESS = "progress.json"  # inside every checkpoint, written by rank 0
 DS_TAG = "deepspeed"  # DeepSpeed's checkpoint tag (a folder inside the checkpoint)

@@ -10,7 +10,6 @@ takes a second or two.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 import shutil
@@ -20,14 +19,9 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from producer.data.shards import ROW_KEYS, load_shards
 from producer.errors import ProducerError
-from ray_jobs.preprocess import (
-    ROW_KEYS,
-    PreprocessSettings,
-    load_errors,
-    load_shards,
-    preprocess,
-)
+from ray_jobs.preprocess import PreprocessSettings, load_errors, preprocess
 from tests.ray_jobs.corpus import SR, make_corpus
 
 pytestmark = pytest.mark.slow
@@ -168,23 +162,27 @@ def test_a_lost_shard_is_redone_and_only_it(first, setup):
 def test_an_output_folder_keeps_its_settings(first, setup):
     _, settings = setup
     with pytest.raises(ProducerError, match="another output folder"):
-        preprocess({**settings.__dict__, "sample_rate": 44100}, progress=False)
-    with pytest.raises(ProducerError, match="unknown preprocess settings"):
-        preprocess({**settings.__dict__, "workers": 3}, progress=False)
+        preprocess({**settings.model_dump(), "sample_rate": 44100}, progress=False)
+    with pytest.raises(ProducerError, match=r"unknown key 'preprocess\.workers'"):
+        preprocess({**settings.model_dump(), "workers": 3}, progress=False)
+
+
+def _with(settings, **changes):
+    """The settings with some fields changed."""
+    return settings.model_copy(update=changes)
 
 
 # --- settings --------------------------------------------------------------------------------
 
 
-def test_settings_are_the_whole_config_section():
-    """Same names and defaults as the config's section: no key is silently ignored."""
-    from ray_jobs.config import PreprocessConfig
+def test_settings_in_python_are_checked_as_the_config_section_is():
+    """A bad value or unknown key given in Python gets the config file's one-line error."""
+    from ray_jobs.config import ConfigError
 
-    fields = {f.name: f for f in dataclasses.fields(PreprocessSettings)}
-    assert set(fields) == set(PreprocessConfig.model_fields)
-    for name, info in PreprocessConfig.model_fields.items():
-        if not info.is_required():
-            assert fields[name].default == info.default, name
+    with pytest.raises(ConfigError, match=r"preprocess\.batch_size"):
+        preprocess({"data_dir": "d", "output_dir": "o", "batch_size": 0}, progress=False)
+    with pytest.raises(ConfigError, match=r"unknown key 'preprocess\.shuffle'"):
+        preprocess({"data_dir": "d", "output_dir": "o", "shuffle": True}, progress=False)
 
 
 def test_settings_from_config_maps_every_key():
@@ -211,7 +209,7 @@ def test_a_config_key_the_settings_lack_is_refused():
 
     section = PreprocessConfig(data_dir="d", output_dir="o").model_dump()
     assert settings_from_section(section).output_dir == "o"
-    with pytest.raises(ConfigError, match=r"x\.yaml: preprocess keys \['shuffle'\]"):
+    with pytest.raises(ConfigError, match=r"x\.yaml: unknown key 'preprocess\.shuffle'"):
         settings_from_section({**section, "shuffle": True}, source="x.yaml")
 
 
@@ -231,7 +229,7 @@ def test_rows_gather_into_shards_of_songs_per_shard(first, setup, tmp_path, caps
     stderr is not a terminal here, so progress comes as plain lines (one per shard)."""
     _, settings = setup
     out = tmp_path / "out"
-    s = dataclasses.replace(settings, output_dir=str(out), songs_per_shard=3)
+    s = _with(settings, output_dir=str(out), songs_per_shard=3)
     report = preprocess(s, progress=True)
     assert (report.done, report.failed, report.shards) == (4, 2, 2)
     assert _shard_sizes(out) == [3, 1]
@@ -251,7 +249,7 @@ def test_max_errors_stops_the_job_and_keeps_what_finished(first, setup, tmp_path
     (songs 2 and 3, both broken), after songs 0 and 1 made rows and before 4 and 5 ran."""
     _, settings = setup
     out = tmp_path / "out"
-    s = dataclasses.replace(
+    s = _with(
         settings, output_dir=str(out), max_errors=1, analysis_concurrency=1, songs_per_shard=64
     )
     with pytest.raises(ProducerError) as info:
@@ -264,7 +262,7 @@ def test_max_errors_stops_the_job_and_keeps_what_finished(first, setup, tmp_path
     assert kept == ["song_00000", "song_00001"]  # held rows flushed, as one shard
     assert _shard_sizes(out) == [2]
     # The rows kept are finished work: the next run (no limit) does the rest only.
-    again = preprocess(dataclasses.replace(s, max_errors=None), progress=False)
+    again = preprocess(_with(s, max_errors=None), progress=False)
     assert (again.done, again.skipped, again.failed) == (2, 2, 2)
     assert len(load_shards(out)) == 4
 
@@ -274,7 +272,7 @@ def test_overwrite_redoes_every_song_and_replaces_the_shards(first, setup):
     out = Path(settings.output_dir)
     before_files = {p.name for p in (out / "shards").glob("part-*.parquet")}
     before = load_shards(out)
-    again = preprocess(dataclasses.replace(settings, overwrite=True), progress=False)
+    again = preprocess(_with(settings, overwrite=True), progress=False)
     assert (again.done, again.skipped, again.failed, again.separated) == (4, 0, 2, 0)
     after_files = {p.name for p in (out / "shards").glob("part-*.parquet")}
     assert after_files and not after_files & before_files  # every old shard is gone
@@ -289,7 +287,7 @@ def test_a_stopped_overwrite_keeps_the_old_shards(first, setup):
     _, settings = setup
     out = Path(settings.output_dir)
     before = {p.name for p in (out / "shards").glob("part-*.parquet")}
-    s = dataclasses.replace(settings, overwrite=True, max_errors=0)
+    s = _with(settings, overwrite=True, max_errors=0)
     with pytest.raises(ProducerError, match=r"songs failed \(max_errors 0\)"):
         preprocess(s, progress=False)
     assert {p.name for p in (out / "shards").glob("part-*.parquet")} == before
@@ -307,7 +305,7 @@ def test_a_swap_cut_between_its_renames_is_finished(first, setup, tmp_path):
     (out / "shards").rename(out / ".shards-old-r1")
     shutil.copytree(out / ".shards-old-r1", out / ".shards-new-r1")
     (out / ".shards-new-r1" / shards[0].name).unlink()  # tell the new folder from the old one
-    again = preprocess(dataclasses.replace(settings, output_dir=str(out)), progress=False)
+    again = preprocess(_with(settings, output_dir=str(out)), progress=False)
     # The new folder took the place (the old one had the shard): only its missing rows are redone.
     assert not (out / "shards" / shards[0].name).exists()
     assert (again.done, again.skipped) == (lost, 4 - lost)

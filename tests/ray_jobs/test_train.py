@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 
 from producer.cli import main as producer_main
+from producer.data.shards import load_shards
 from ray_jobs.config import load_config
-from ray_jobs.preprocess import PreprocessSettings, load_errors, load_shards, preprocess
+from ray_jobs.preprocess import PreprocessSettings, load_errors, preprocess
 from ray_jobs.train import FAULT_MARKER, loop_config, train
 from tests.ray_jobs.corpus import SR, make_corpus
 
