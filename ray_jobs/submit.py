@@ -7,11 +7,12 @@
 What it does, in order, so that a mistake costs one line and no cluster time:
 
     build_submission   check the config locally (`load_config`, the job's section present), that
-                       it lies inside the working dir (it travels with it), and what the upload
-                       weighs (Ray's own .gitignore / .rayignore / excludes rules; refused above
-                       Ray's 512 MiB cap) → entrypoint, runtime_env, entrypoint resources
+                       it lies inside the working dir (it travels with it) → entrypoint,
+                       runtime_env, entrypoint resources
     connect            reach the dashboard (a short timeout, one line when it is not there)
-    submit_job         JobSubmissionClient.submit_job: Ray zips and uploads the working dir
+    submit_job         JobSubmissionClient.submit_job: Ray zips the working dir by its own rules
+                       (.gitignore, .rayignore, --exclude), refuses it over its cap (512 MiB) in
+                       one line before sending anything, and uploads it
     follow_job         stream the job's log (websocket; polling if the stream drops) until the
                        job ends → exit 0 SUCCEEDED, 1 FAILED or STOPPED; Ctrl-C leaves it running
 
@@ -31,6 +32,7 @@ import logging
 import math
 import os
 import queue
+import re
 import shlex
 import sys
 import threading
@@ -46,12 +48,6 @@ from ray_jobs.config import load_config
 
 #: The jobs this module submits: `python -m ray_jobs.<kind>`, each reading its config section.
 KINDS = ("preprocess", "train")
-
-#: Ray's limit on a working_dir package (`ray._private.runtime_env.packaging.GCS_STORAGE_MAX_SIZE`,
-#: the largest gRPC message, 512 MiB; a test checks the two agree). Ray applies it to the zip;
-#: we measure the files uncompressed, which errs on the safe side (audio, Parquet and weights
-#: barely compress).
-UPLOAD_CAP = 512 * 1024**2
 
 #: Default dashboard address (Ray's own default for `ray job submit`).
 DEFAULT_ADDRESS = "http://127.0.0.1:8265"
@@ -77,68 +73,6 @@ class SubmitError(ProducerError):
     """A job that cannot be submitted or followed; one line that says what to do."""
 
 
-# --- what would be uploaded ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Upload:
-    """The files Ray would put in the working_dir package (after its ignore rules)."""
-
-    root: Path
-    files: dict[str, int]  # path relative to root (POSIX) → size in bytes
-
-    @property
-    def total_bytes(self) -> int:
-        return sum(self.files.values())
-
-    def largest_entries(self, n: int = 3) -> list[tuple[str, int]]:
-        """The biggest top-level entries (a folder counts all its files), biggest first."""
-        sizes: dict[str, int] = {}
-        for rel, size in self.files.items():
-            top, sep, _ = rel.partition("/")
-            key = top + sep
-            sizes[key] = sizes.get(key, 0) + size
-        return sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
-
-
-def include_gitignore() -> bool:
-    """Whether Ray's upload honours .gitignore files (it does unless this env var says not)."""
-    return os.environ.get("RAY_RUNTIME_ENV_IGNORE_GITIGNORE", "0") != "1"
-
-
-def measure_upload(working_dir: str | os.PathLike, excludes: Sequence[str] = ()) -> Upload:
-    """The files `runtime_env={"working_dir": working_dir, "excludes": excludes}` uploads.
-
-    Walks the folder with Ray's own traversal and matchers (`_dir_travel`, `_get_excludes`,
-    the functions its packager uses), so nested .gitignore / .rayignore files and gitwildmatch
-    patterns mean exactly what they mean to Ray; a test checks the result against the zip
-    Ray builds.
-    """
-    from ray._private.runtime_env.packaging import _dir_travel, _get_excludes
-
-    root = Path(working_dir).absolute()
-    files: dict[str, int] = {}
-
-    def handler(path: Path) -> None:
-        if path.is_file():
-            files[path.relative_to(root).as_posix()] = path.stat().st_size
-
-    quiet = logging.getLogger(f"{__name__}.upload")  # Ray logs each ignore file it reads
-    quiet.setLevel(logging.WARNING)
-    _dir_travel(
-        root,
-        [_get_excludes(root, list(excludes))],
-        handler,
-        include_gitignore=include_gitignore(),
-        logger=quiet,
-    )
-    return Upload(root=root, files=files)
-
-
-def _mib(n: int) -> str:
-    return f"{n / 1024**2:.1f} MiB"
-
-
 # --- the submission, built and checked without a cluster --------------------------------------
 
 
@@ -154,7 +88,6 @@ class Submission:
     entrypoint_resources: dict[str, float]
     metadata: dict[str, str]
     config: str  # the config's path relative to the working dir (POSIX)
-    upload: Upload
     warnings: list[str] = field(default_factory=list)
 
     def submit_kwargs(self) -> dict[str, Any]:
@@ -180,7 +113,6 @@ def build_submission(
     entrypoint_num_cpus: float = 1.0,
     entrypoint_num_gpus: float = 0.0,
     entrypoint_resources: Mapping[str, float] | None = None,
-    max_upload_bytes: int = UPLOAD_CAP,
 ) -> Submission:
     """Check everything that can be checked locally and return the submission.
 
@@ -188,9 +120,13 @@ def build_submission(
     `working_dir`; the entrypoint names it relative to the working dir. `env` is a mapping or
     "KEY=VALUE" strings, added to `JOB_ENV`.
 
+    What travels is Ray's business: `JobSubmissionClient.submit_job` packs the working dir by
+    its own rules (.gitignore, .rayignore, `excludes`) and refuses a package over its cap, which
+    `submit_job` turns into one line.
+
     Raises:
         SubmitError: unknown kind, working dir or config not usable, config without the job's
-            section, bad env / resources, or an upload over `max_upload_bytes`.
+            section, bad env / resources.
         ConfigError: the config does not load (one line naming the file and the key).
     """
     if kind not in KINDS:
@@ -218,24 +154,8 @@ def build_submission(
         entrypoint_num_cpus, entrypoint_num_gpus, entrypoint_resources
     )
 
-    upload = measure_upload(work, excludes)
-    total = upload.total_bytes
-    if total > max_upload_bytes:
-        largest = ", ".join(f"{name} {_mib(size)}" for name, size in upload.largest_entries())
-        raise SubmitError(
-            f"working dir {work} would upload {_mib(total)} ({len(upload.files)} files after "
-            f".gitignore, .rayignore and excludes), over the {_mib(max_upload_bytes)} cap; "
-            f"largest: {largest}. Add them to .rayignore (or --exclude) and put data on "
-            "shared storage"
-        )
-    if rel not in upload.files:
-        raise SubmitError(
-            f"{config_path}: excluded from the upload (.gitignore, .rayignore or --exclude), "
-            "so the job could not read it; move it or un-ignore it"
-        )
-
-    notes = _path_warnings(kind, section, rel, upload)
-    if f"ray_jobs/{kind}.py" not in upload.files:
+    notes = _path_warnings(kind, section, rel, work)
+    if not (work / "ray_jobs" / f"{kind}.py").is_file():
         notes.append(
             f"{work} has no ray_jobs/{kind}.py to upload: the job runs the copy installed on "
             "the cluster"
@@ -256,7 +176,6 @@ def build_submission(
         entrypoint_resources=resources,
         metadata={"producer_job": kind, "config": rel},
         config=rel,
-        upload=upload,
         warnings=notes,
     )
 
@@ -320,7 +239,7 @@ def _check_resources(
     return float(cpus), float(gpus), out
 
 
-def _path_warnings(kind: str, section: Any, config_rel: str, upload: Upload) -> list[str]:
+def _path_warnings(kind: str, section: Any, config_rel: str, work: Path) -> list[str]:
     """Relative paths resolve on the cluster, inside the job's unpacked working dir."""
     inputs, outputs = _PATH_KEYS[kind]
     warnings = []
@@ -329,10 +248,9 @@ def _path_warnings(kind: str, section: Any, config_rel: str, upload: Upload) -> 
         if not value or "://" in value or os.path.isabs(os.path.expanduser(value)):
             continue
         if key in inputs:
-            prefix = os.path.normpath(value).replace(os.sep, "/").rstrip("/") + "/"
-            if prefix == "./" or any(f.startswith(prefix) for f in upload.files):
-                continue  # it travels with the upload
-            what = "where it is not (ignored or missing)"
+            if os.path.normpath(value) == "." or (work / value).exists():
+                continue  # it travels with the upload (unless an ignore rule leaves it out)
+            what = "where it is not"
         else:
             what = "which is temporary"
         warnings.append(
@@ -408,7 +326,7 @@ def connect(address: str | None, timeout: float = 10.0):
     for name in (
         "ray.dashboard.modules.dashboard_sdk",
         "ray.dashboard.modules.job.sdk",
-        "ray._private.runtime_env.packaging",
+        "ray._private.runtime_env.packaging",  # a logger's name, not an import
     ):
         logging.getLogger(name).setLevel(logging.WARNING)
 
@@ -471,13 +389,27 @@ def submit_job(
                     waiting = True
                 time.sleep(1.0)
                 continue
-            raise SubmitError(
-                f"submitting the {submission.kind} job failed: {_server_error(err)}"
-            ) from None
+            raise submit_refusal(err, submission) from None
         except (ValueError, ConnectionError, OSError) as err:
-            raise SubmitError(
-                f"submitting the {submission.kind} job failed: {_server_error(err)}"
-            ) from None
+            raise submit_refusal(err, submission) from None
+
+
+#: Ray's packager's refusal of a working dir over its upload cap (raised by the dashboard when
+#: it stores the package, so it reaches the client inside a failed request).
+_TOO_BIG = re.compile(r"Package size \(([^)]*)\) exceeds the maximum size of ([\d.]+ ?MiB)")
+
+
+def submit_refusal(err: BaseException, submission: Submission) -> SubmitError:
+    """The one line for a submission Ray refused; a package over Ray's cap says what to do."""
+    too_big = _TOO_BIG.search(str(err))
+    if too_big:
+        size, cap = too_big.groups()
+        return SubmitError(
+            f"the working dir {submission.runtime_env['working_dir']} is too big for Ray to "
+            f"upload: {size} packed, over Ray's {cap} cap; leave large folders out with "
+            ".rayignore (or --exclude) and put data on shared storage"
+        )
+    return SubmitError(f"submitting the {submission.kind} job failed: {_server_error(err)}")
 
 
 def _server_error(err: BaseException) -> str:
@@ -697,10 +629,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         say(f"warning: {warning}")
     client = connect(args.address, timeout=args.timeout)
     url = client.get_address()
-    up = submission.upload
     say(
-        f"submitting to {url}: {submission.entrypoint} (working dir {up.root}: "
-        f"{len(up.files)} files, {_mib(up.total_bytes)})"
+        f"submitting to {url}: {submission.entrypoint} (working dir "
+        f"{submission.runtime_env['working_dir']}, packed by Ray's .gitignore / .rayignore rules)"
     )
     job_id = submit_job(client, submission, note=lambda m: say(f"note: {m}"))
 

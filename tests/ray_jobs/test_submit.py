@@ -28,13 +28,12 @@ from producer.errors import ProducerError
 from ray_jobs.config import ConfigError
 from ray_jobs.submit import (
     JOB_ENV,
-    UPLOAD_CAP,
     SubmitError,
     build_submission,
     follow_job,
-    measure_upload,
     parse_resources,
     resolve_address,
+    submit_refusal,
 )
 from ray_jobs.submit import main as submit_main
 
@@ -130,7 +129,7 @@ def test_entrypoint_runtime_env_and_resources(workdir):
     assert (kwargs["entrypoint_num_cpus"], kwargs["entrypoint_num_gpus"]) == (2.0, 0.5)
     assert kwargs["entrypoint_resources"] == {"driver_slot": 1.0}
     assert kwargs["metadata"] == {"producer_job": "train", "config": "configs/job.yaml"}
-    assert "ray_jobs/train.py" in s.upload.files and "configs/job.yaml" in s.upload.files
+    assert s.runtime_env["working_dir"] == str(workdir.resolve())
     assert s.warnings == []  # absolute paths, the job code travels
 
     pre = build_submission("preprocess", workdir / "configs/job.yaml", working_dir=workdir)
@@ -180,13 +179,6 @@ def test_config_reached_through_a_symlink_counts_as_inside(workdir, tmp_path):
     assert s.config == "configs/job.yaml"
     s = build_submission("train", link / "configs/job.yaml", working_dir=workdir)
     assert s.config == "configs/job.yaml"
-
-
-def test_config_ignored_by_the_upload_is_refused(workdir):
-    (workdir / ".rayignore").write_text("private/\n")
-    config = _write_config(workdir / "private/job.yaml", train={"data": "/shards"})
-    with pytest.raises(SubmitError, match="excluded from the upload"):
-        build_submission("train", config, working_dir=workdir)
 
 
 def test_missing_and_invalid_configs_are_one_line(workdir):
@@ -273,64 +265,10 @@ def _ray_zip_files(root: Path, excludes: list[str]) -> set[str]:
             return {n for n in z.namelist() if not n.endswith("/")}
 
 
-def test_measured_upload_is_what_ray_zips(tmp_path):
-    root = tmp_path / "proj"
-    files = {
-        "main.py": b"print(1)\n",
-        "pkg/mod.py": b"x = 1\n" * 100,
-        "pkg/__pycache__/mod.cpython-311.pyc": b"\0" * 50,
-        "data/song.wav": b"\1" * 4096,
-        "runs/ckpt/model.pt": b"\2" * 4096,
-        "notes/todo.txt": b"later\n",
-        "sub/.gitignore": b"*.log\n",
-        "sub/keep.txt": b"k\n",
-        "sub/deep/debug.log": b"noise\n",
-        "top.log": b"kept: only sub/ ignores *.log\n",
-        ".git/objects/ab": b"\3" * 100,
-    }
-    for rel, content in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(content)
-    (root / ".gitignore").write_text("__pycache__/\n/runs/\n")
-    (root / ".rayignore").write_text(".git/\n/data/\n")
-    excludes = ["notes/"]
-
-    upload = measure_upload(root, excludes)
-    assert set(upload.files) == _ray_zip_files(root, excludes)
-    assert set(upload.files) == {
-        "main.py", "pkg/mod.py", "sub/.gitignore", "sub/keep.txt", "top.log", ".gitignore",
-        ".rayignore",
-    }  # fmt: skip
-    assert upload.total_bytes == sum((root / f).stat().st_size for f in upload.files)
-    assert upload.largest_entries(1) == [("pkg/", 600)]
-
-
-def test_upload_over_the_cap_is_refused_naming_size_and_cap(workdir):
-    (workdir / "data").mkdir()
-    (workdir / "data/big.bin").write_bytes(os.urandom(3 * 1024 * 1024))
-    with pytest.raises(SubmitError) as info:
-        build_submission(
-            "train", workdir / "configs/job.yaml", working_dir=workdir, max_upload_bytes=2 * 1024**2
-        )
-    message = str(info.value)
-    assert "\n" not in message
-    assert "over the 2.0 MiB cap" in message and "largest: data/ 3.0 MiB" in message
-    assert ".rayignore" in message
-    # Leaving it out (as .rayignore or --exclude would) brings it under the cap.
-    s = build_submission(
-        "train",
-        workdir / "configs/job.yaml",
-        working_dir=workdir,
-        excludes=["/data/"],
-        max_upload_bytes=2 * 1024**2,
-    )
-    assert "data/big.bin" not in s.upload.files
-
-
 def test_repository_upload_is_small():
-    """What `producer submit … --working-dir .` sends from this repository (.rayignore)."""
-    upload = measure_upload(ROOT)
-    files = set(upload.files)
+    """What `producer submit … --working-dir .` sends from this repository (.rayignore), as
+    Ray's own packager zips it."""
+    files = _ray_zip_files(ROOT, [])
     for prefix in (".venv/", ".git/", "runs/", "data/", ".pytest_cache/"):
         assert not any(f.startswith(prefix) for f in files), prefix
     assert not any("__pycache__/" in f for f in files)
@@ -341,14 +279,7 @@ def test_repository_upload_is_small():
         "ray_jobs/configs/local-cpu.yaml",
     } <= files
     assert "producer/models/weights/default/model.safetensors" in files
-    assert upload.total_bytes < 64 * 1024**2
-
-
-def test_cap_is_rays():
-    from ray._private.runtime_env.packaging import GCS_STORAGE_MAX_SIZE
-
-    if "RAY_max_grpc_message_size" not in os.environ:
-        assert UPLOAD_CAP == GCS_STORAGE_MAX_SIZE
+    assert sum((ROOT / f).stat().st_size for f in files) < 64 * 1024**2
 
 
 def test_address_resolution(monkeypatch):
@@ -657,7 +588,7 @@ def test_submitted_training_job_succeeds(ray_head, project, shards):
     out, err = _capture(lambda: _submit(url, project, "train"), expect=0)
     job_id = _job_id(err)
     command = "python -m ray_jobs.train --config job.yaml"
-    assert f"submitting to {url}: {command} (working dir {project}: " in err
+    assert f"submitting to {url}: {command} (working dir {project}, packed by Ray's" in err
     assert err.rstrip().endswith(f"job {job_id} succeeded")
     # Followed: the job's own final lines reached our stdout, and they are in Ray's log.
     final = re.search(r"trained 1 epochs \(\d+ steps, 3 songs\) in [\d.]+ s", out)
@@ -695,9 +626,16 @@ def test_ctrl_c_leaves_the_job_running(ray_head, project, shards):
     url = ray_head.url
     command = [sys.executable, "-m", "ray_jobs.submit", "train", "--address", url]
     command += ["--config", str(project / "job.yaml"), "--working-dir", str(project)]
-    command += ["--set", "train.data=/nonexistent"]
+    # A long training run (it is stopped below), so the job is still running at the interrupt;
+    # one that fails or ends at once could finish first and make the exit code 1 or 0, not 130.
+    command += ["--set", "train.run_name=interrupted", "--set", "train.epochs=500"]
     proc = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},
     )
     # Wait for the submission line, then interrupt while it follows the log.
     lines = []
@@ -707,7 +645,12 @@ def test_ctrl_c_leaves_the_job_running(ray_head, project, shards):
             break
     job_id = _job_id("".join(lines))
     proc.send_signal(signal.SIGINT)
-    _, rest_err = proc.communicate(timeout=60)
+    try:
+        _, rest_err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:  # where it hangs: every thread's stack (faulthandler)
+        proc.send_signal(signal.SIGABRT)
+        _, err = proc.communicate(timeout=30)
+        pytest.fail(f"no exit 60 s after Ctrl-C; its threads:\n{err[-6000:]}")
     assert proc.returncode == 130, rest_err
     assert f"job {job_id} keeps running" in rest_err, rest_err
     assert f"ray job stop --address {url} {job_id}" in rest_err
@@ -735,3 +678,20 @@ def test_ctrl_c_leaves_the_job_running(ray_head, project, shards):
         "polling instead"
     ]
     assert "".join(written) == client.get_job_logs(job_id)
+
+
+def test_a_working_dir_over_rays_cap_is_one_line(workdir, monkeypatch):
+    """Ray refuses a package over its cap where it stores it (the dashboard); its own message,
+    made by its own check, becomes one line that says what to do."""
+    from ray._private.runtime_env import packaging
+
+    monkeypatch.setattr(packaging, "GCS_STORAGE_MAX_SIZE", 2 * 1024 * 1024)
+    with pytest.raises(ValueError) as refused:  # what the dashboard raises for a 3 MiB zip
+        packaging._store_package_in_gcs("gcs://_ray_pkg_x.zip", b"\0" * (3 * 1024 * 1024))
+    # It reaches the client inside a failed request (RuntimeError, with the server's text).
+    failed = RuntimeError(f"Request failed with status code 500: Traceback …\n{refused.value}")
+    s = build_submission("train", workdir / "configs/job.yaml", working_dir=workdir)
+    for err in (refused.value, failed):
+        message = str(submit_refusal(err, s))
+        assert "\n" not in message and str(workdir.resolve()) in message
+        assert "3.00MiB packed, over Ray's 2.00MiB cap" in message and ".rayignore" in message
