@@ -5,11 +5,12 @@
     ...
     stop()
 
-`start` does what `serve run serve_configs/local.yaml` does (the same Serve calls: the HTTP options
-of the file, then the file's applications deployed by Serve's controller, which imports the
-builder and applies each deployment's options), then waits until every deployment is up. It is
-what `producer serve` and the serving tests run; a cluster takes the same file with
-`serve deploy`.
+`start` does with Serve's public API what `serve run serve_configs/local.yaml` does: `serve.start`
+with the file's HTTP options, then `serve.run_many` with each application built by our builder,
+each deployment's options from the file applied (`app.build_app_with_options`) and the app's
+runtime_env on every replica; then it waits until every deployment is up, reporting progress.
+It is what `producer serve` and the serving tests run; a cluster takes the same file with
+`serve deploy`, where Serve's controller reads it.
 """
 
 from __future__ import annotations
@@ -141,9 +142,11 @@ def start(
     """
     import ray
     from ray import serve
-    from ray.serve._private import api as serve_private  # what `serve run config.yaml` calls
     from ray.serve.config import gRPCOptions
 
+    from producer.serving.app import run_target  # deferred: ray and the stages
+
+    targets = [run_target(app) for app in config.applications]
     if not ray.is_initialized():
         local_workers_use_this_python()
         # On 127.0.0.1 only (unless RAY_ADDRESS or PRODUCER_RAY_HOST say otherwise): the HTTP
@@ -154,12 +157,16 @@ def start(
             include_dashboard=False,
             log_to_driver=True,
         )
-    client = serve_private.serve_start(
+    serve.start(
         http_options=config.http_options.model_dump(),
         proxy_location=config.proxy_location,
         grpc_options=gRPCOptions(**config.grpc_options.model_dump()),
     )
-    client.deploy_apps(config, _blocking=False)
+    # Not waiting here: the loop below reports the replicas as they come up and turns a
+    # failed deployment into one line.
+    serve.run_many(
+        targets, wait_for_ingress_deployment_creation=False, wait_for_applications_running=False
+    )
     names = [app.name for app in config.applications]
     deadline = time.monotonic() + timeout_s
     last = ""

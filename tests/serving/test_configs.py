@@ -159,3 +159,48 @@ def test_a_failed_deployment_is_reported_with_its_own_error():
     healthy = {"Planner": deployment(DeploymentStatus.HEALTHY)}
     app = ApplicationStatusOverview(ApplicationStatus.DEPLOY_FAILED, "import failed", 0.0, healthy)
     assert _failure(app) == "import failed"
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_producer_serve_deploys_each_stage_with_the_files_options(path):
+    """`producer serve` deploys through `serve.run_many` (Serve's public API), not Serve's
+    controller reading the file: every deployment's options and the app's runtime_env must
+    still reach the replicas exactly as the file says."""
+    from ray.serve._private.build_app import build_app as serve_build
+
+    from producer.serving.app import run_target
+
+    config = load_config(path, allowed_hosts=["beats.example"])
+    app = config.applications[0]
+    target = run_target(app)
+    built = serve_build(target.target, name=target.name)
+    assert (target.name, target.route_prefix) == (app.name, app.route_prefix)
+    deployed = {d.name: d for d in built.deployments}
+    assert set(deployed) == set(DEPLOYMENTS)
+    env = app.runtime_env["env_vars"]
+    assert env["PRODUCER_ALLOWED_HOSTS"] == "beats.example"
+    for want in app.deployments:
+        got = deployed[want.name]
+        assert got.max_ongoing_requests == want.max_ongoing_requests
+        assert got.max_queued_requests == want.max_queued_requests
+        options = got.ray_actor_options
+        assert options["num_cpus"] == want.ray_actor_options.num_cpus
+        assert options.get("num_gpus", 0) == (want.ray_actor_options.num_gpus or 0)
+        assert options["runtime_env"]["env_vars"] == env
+        scaling = got._deployment_config.autoscaling_config  # no public reader
+        if want.autoscaling_config is None:
+            assert scaling is None and got.num_replicas == want.num_replicas
+        else:
+            assert scaling.min_replicas == want.autoscaling_config["min_replicas"]
+            assert scaling.max_replicas == want.autoscaling_config["max_replicas"]
+
+
+def test_producer_serve_refuses_an_app_it_does_not_build(tmp_path):
+    from producer.serving.app import run_target
+
+    raw = yaml.safe_load((CONFIGS[0]).read_text())
+    raw["applications"][0]["import_path"] = "my.module:app"
+    path = tmp_path / "other.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ProducerError, match=r"runs its own app .* not my\.module:app"):
+        run_target(load_config(path).applications[0])
