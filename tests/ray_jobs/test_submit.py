@@ -636,6 +636,10 @@ def test_ctrl_c_leaves_the_job_running(ray_head, project, shards):
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONFAULTHANDLER": "1"},
+        # As a terminal would start it: Ctrl-C on. A process that ignores SIGINT passes that
+        # on to its children, and Python then installs no handler (Ray, started earlier in
+        # this pytest process, may have set it so): the Ctrl-C below would go unheard.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     # Wait for the submission line, then interrupt while it follows the log.
     lines = []
