@@ -33,10 +33,6 @@ from producer.plan import ProductionPlan
 
 __all__ = ["StageCalls", "StagesDone", "ThreadCalls", "run_stages", "run_sync"]
 
-#: The stages whose time `run_stages` measures, in order (render, score and teach come from the
-#: selection's own timings).
-STAGES = ("plan", "generate", "write")
-
 _T = TypeVar("_T")
 
 
