@@ -177,14 +177,16 @@ class Parts:
     excl: list[str]
     slang: str
     bank: Bank
+    mix: tuple[str, ...] = ()  # mix words ("wide stereo image", "keys up front")
 
     def mods(self, r: Choices) -> list[str]:
-        """Tempo, key and present roles as tail phrases in a random order, then exclusions.
+        """Tempo, key, present roles and mix words as tail phrases in a random order, then
+        exclusions.
 
         Exclusions always come last, so "no drums" is never followed by a present role it
         could be read together with ("no drums and 808s").
         """
-        head = [x for x in (self.tempo_tail, self.key, self.present) if x]
+        head = [x for x in (self.tempo_tail, self.key, self.present, *self.mix) if x]
         return r.shuffled(head) + self.excl
 
 

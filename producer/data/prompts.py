@@ -34,6 +34,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from producer.data.mix_phrases import mix_phrases
 from producer.data.phrasing_heldout import HELDOUT
 from producer.data.phrasing_train import TRAIN
 from producer.data.prompt_vocab import (
@@ -243,6 +244,9 @@ def make_prompt(
         excluded: roles the prompt asks to leave out ("no drums", "without the 808s").
         present: roles the production has; in about 40 % of prompts one to three of them are
             described ("with heavy 808s", "808s, hats"). Roles in `excluded` never are.
+            In the "train" set about a third of the prompts also carry mix words about the
+            whole mix or a present role ("wide stereo image", "keys tucked back"; see
+            `mix_phrases`), which the mixing teacher follows.
         restricted: state `present` as the whole production instead ("just drums and bass"),
             naming every one of them; `excluded` then goes unsaid, since the restriction
             implies it. Every present role needs words (ROLE_WORDS), or ValueError.
@@ -266,6 +270,7 @@ def make_prompt(
         excl=[] if restricted else _exclusions(excluded, bank, r),
         slang=r.pick(bank.slang) if r.chance(0.3) else "",
         bank=bank,
+        mix=tuple(mix_phrases(present, r)) if phrasing == "train" else (),
     )
     text = tidy(r.pick(bank.templates)(parts, r))
     if phrasing == "train":
@@ -278,6 +283,7 @@ def make_prompt(
                 parts.key,
                 parts.present,
                 *parts.excl,
+                *parts.mix,
             )
             | _ROLE_WORD_SET
         )
